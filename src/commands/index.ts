@@ -1,0 +1,3 @@
+export * from './declarations.js';
+export * from './parse.js';
+export { closest, editDistance } from './suggest.js';

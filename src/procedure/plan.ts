@@ -1,0 +1,139 @@
+import { DOWNTIME_ENDS_AFTER, DOWNTIME_STARTS_AT, STEP_CATALOG, stepTitleKey, type StepContext } from './catalog.js';
+import { fail, ok, type Result } from './errors.js';
+import { PRODUCTS } from './products.js';
+import type { DatabaseVariant, Edition, Plan, PlanStep, ServerProfile, UpdateRequest } from './types.js';
+import { EDITIONS, PRODUCT_FAMILIES } from './types.js';
+import {
+  validateFileName,
+  validateHostName,
+  validateLocalFolder,
+  validatePackageSource,
+  validateSha256,
+  validateVersion,
+} from './validate.js';
+
+/** Checks a runner's description of its server; the runner refuses to start on a bad one. */
+export function validateProfile(profile: ServerProfile): Result<ServerProfile> {
+  const server = validateHostName(profile.server);
+  if (!server.ok) return server;
+  if (!PRODUCT_FAMILIES.includes(profile.product)) {
+    return fail('invalid-product', `Unknown product "${String(profile.product)}".`, { value: String(profile.product) });
+  }
+  if (profile.edition !== undefined && !EDITIONS.includes(profile.edition)) {
+    return fail('invalid-edition', `Unknown edition "${String(profile.edition)}".`, { value: String(profile.edition) });
+  }
+  const checks = [
+    validatePackageSource(profile.package.source),
+    validateFileName(profile.package.fileName),
+    validateSha256(profile.package.sha256),
+    validateVersion(profile.package.version),
+    validateLocalFolder(profile.stagingDir),
+  ];
+  for (const check of checks) if (!check.ok) return check;
+  if (!Number.isInteger(profile.minFreeGb) || profile.minFreeGb < 1 || profile.minFreeGb > 1000) {
+    return fail('invalid-free-space', 'The free-space minimum must be a whole number of GB from 1 to 1000.', {
+      value: String(profile.minFreeGb),
+    });
+  }
+  return ok({
+    ...profile,
+    server: server.value,
+    package: { ...profile.package, sha256: profile.package.sha256.toUpperCase() },
+    stagingDir: profile.stagingDir.replace(/\\+$/, ''),
+  });
+}
+
+/** Picks the Install-CsDatabase parameter set (article step 11) or says why the request is inconsistent. */
+export function databaseVariant(
+  edition: Edition,
+  sqlServerFqdn: string | null,
+  collocated: boolean,
+): Result<DatabaseVariant> {
+  if (edition === 'standard') {
+    if (collocated) {
+      return fail(
+        'collocated-on-standard',
+        '"collocated" applies only to Enterprise Edition Back End Servers; a Standard Edition server keeps its databases locally.',
+      );
+    }
+    if (sqlServerFqdn) {
+      return fail('sql-on-standard', 'A Standard Edition server updates its local databases; leave out "sql".');
+    }
+    return ok('standard');
+  }
+  if (!sqlServerFqdn) {
+    return fail('missing-sql', 'An Enterprise Edition Back End Server needs the SQL Server FQDN: add "sql <fqdn>".');
+  }
+  return ok(collocated ? 'enterprise-collocated' : 'enterprise');
+}
+
+/**
+ * Turns an admin's request into the ordered steps of the reference procedure for this server.
+ * Pure: the same input always gives the same plan, and nothing here touches the outside world.
+ */
+export function planUpdate(request: UpdateRequest, rawProfile: ServerProfile): Result<Plan> {
+  const profileCheck = validateProfile(rawProfile);
+  if (!profileCheck.ok) return profileCheck;
+  const profile = profileCheck.value;
+
+  const server = validateHostName(String(request.server ?? ''));
+  if (!server.ok) return server;
+  if (server.value !== profile.server) {
+    return fail('server-mismatch', `This plan is for ${profile.server}, not ${server.value}.`, {
+      server: server.value,
+      expected: profile.server,
+    });
+  }
+  if (!EDITIONS.includes(request.edition)) {
+    return fail('invalid-edition', `Edition must be "standard" or "enterprise".`, { value: String(request.edition) });
+  }
+  if (profile.edition && profile.edition !== request.edition) {
+    return fail('edition-mismatch', `${profile.server} is registered as ${profile.edition} edition, not ${request.edition}.`, {
+      server: profile.server,
+      expected: profile.edition,
+      value: request.edition,
+    });
+  }
+  let sql: string | null = null;
+  if (request.sqlServerFqdn !== undefined && request.sqlServerFqdn !== '') {
+    const checked = validateHostName(String(request.sqlServerFqdn), 'sql');
+    if (!checked.ok) return checked;
+    sql = checked.value;
+  }
+  const collocated = request.collocated === true;
+  const variant = databaseVariant(request.edition, sql, collocated);
+  if (!variant.ok) return variant;
+
+  const ctx: StepContext = {
+    product: profile.product,
+    variant: variant.value,
+    sqlServerFqdn: sql,
+    stagingDir: profile.stagingDir,
+    packageFile: profile.package.fileName,
+    packageSource: profile.package.source,
+    packageSha256: profile.package.sha256,
+    packageVersion: profile.package.version,
+    minFreeGb: profile.minFreeGb,
+  };
+  const steps: PlanStep[] = STEP_CATALOG.map((def, i) => ({
+    id: def.id,
+    index: i + 1,
+    phase: def.phase,
+    titleKey: stepTitleKey(def.id),
+    command: def.render(ctx),
+    session: def.session,
+    retrySafe: def.retrySafe,
+    timeoutMs: def.timeoutMs,
+    articleStep: def.articleStep,
+  }));
+  return ok({
+    request: { server: profile.server, edition: request.edition, sqlServerFqdn: sql, collocated },
+    product: profile.product,
+    variant: variant.value,
+    steps,
+    downtimeStartsAt: DOWNTIME_STARTS_AT,
+    downtimeEndsAfter: DOWNTIME_ENDS_AFTER,
+    downtimeBudgetMs: steps.filter((s) => s.phase === 'downtime').reduce((sum, s) => sum + s.timeoutMs, 0),
+    typicalDowntimeMinutes: PRODUCTS[profile.product].typicalDowntimeMinutes,
+  });
+}

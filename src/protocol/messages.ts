@@ -1,0 +1,67 @@
+import type { ServerProfile, StepId, UpdateRequest } from '../procedure/index.js';
+
+/**
+ * The bot <-> runner contract. Runners connect out to the bot: they long-poll for a job, report
+ * each step result, and heartbeat. A job names steps by id only; the runner rebuilds every
+ * PowerShell command from its own catalog (src/procedure) and its own server profile.
+ */
+
+export const STEP_STATUSES = ['succeeded', 'failed', 'timed-out', 'cancelled', 'interrupted', 'skipped'] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+export interface Job {
+  runId: number;
+  /** Bumped each time the operator retries; results are keyed by (runId, stepId, attempt). */
+  attempt: number;
+  server: string;
+  request: UpdateRequest;
+  /** The full step sequence the bot planned; the runner re-plans and refuses on any difference. */
+  steps: StepId[];
+  /** First step to execute (0 for a fresh run, the failed step's index on retry). */
+  startIndex: number;
+}
+
+export interface StepResult {
+  runId: number;
+  attempt: number;
+  stepId: StepId;
+  /** 0-based position in the plan. */
+  index: number;
+  status: StepStatus;
+  startedAt: string;
+  endedAt: string;
+  durationMs: number;
+  /** $LASTEXITCODE after the command, when a native program ran. */
+  exitCode: number | null;
+  /** Output capped for transport; the full text stays in the runner's local log. */
+  stdout: string;
+  stderr: string;
+  truncated: boolean;
+  /** Short, single-paragraph reason for a step that did not succeed. */
+  errorExcerpt: string | null;
+  /** The installer asked for a restart. */
+  rebootRequired?: boolean;
+}
+
+/** What a runner tells the bot about itself on every heartbeat. */
+export interface RunnerInfo {
+  runnerId: string;
+  version: string;
+  profile: ServerProfile;
+}
+
+export interface Heartbeat {
+  info: RunnerInfo;
+  /** The run the runner is executing, if any. */
+  runId: number | null;
+  stepId: StepId | null;
+}
+
+export interface HeartbeatAnswer {
+  /** Runs the operator asked to cancel; the runner stops before its next step. */
+  cancel: number[];
+}
+
+/** Size caps on what crosses the wire and what the bot stores per step. */
+export const OUTPUT_CAP_CHARS = 4000;
+export const EXCERPT_CAP_CHARS = 400;
