@@ -1,0 +1,84 @@
+import type { Edition, Plan, ProductFamily, StepId } from '../procedure/index.js';
+import type { StepStatus } from '../protocol/messages.js';
+
+/** A Teams user as the activity names them. */
+export interface Person {
+  /** Teams user id (29:...). */
+  id: string;
+  name: string;
+  aadObjectId?: string | undefined;
+}
+
+export type RunStatus =
+  /** plan card shown, not yet confirmed */
+  | 'planned'
+  /** confirmed, waiting for the configured number of approvals */
+  | 'awaiting-approval'
+  /** approved (or no approval needed), waiting for the runner to pick it up */
+  | 'queued'
+  | 'running'
+  | 'succeeded'
+  /** a step failed; the operator may retry the step or abort */
+  | 'failed'
+  /** the runner vanished mid-step; nothing is re-run until a human decides */
+  | 'interrupted'
+  | 'cancelled'
+  | 'rejected'
+  | 'expired'
+  | 'aborted';
+
+export const ACTIVE_STATUSES: readonly RunStatus[] = ['awaiting-approval', 'queued', 'running', 'failed', 'interrupted'];
+export const FINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'cancelled', 'rejected', 'expired', 'aborted'];
+
+export interface Decision {
+  by: Person;
+  decision: 'approved' | 'rejected';
+  at: string;
+  reason?: string | undefined;
+}
+
+export type StepState = StepStatus | 'pending' | 'running';
+
+export interface StepRecord {
+  stepId: StepId;
+  index: number;
+  status: StepState;
+  attempt: number;
+  startedAt?: string | undefined;
+  endedAt?: string | undefined;
+  durationMs?: number | undefined;
+  exitCode?: number | null | undefined;
+  /** Capped output (full text stays on the runner). */
+  stdout?: string | undefined;
+  stderr?: string | undefined;
+  errorExcerpt?: string | null | undefined;
+}
+
+export interface RunRecord {
+  id: number;
+  server: string;
+  product: ProductFamily;
+  edition: Edition;
+  plan: Plan;
+  status: RunStatus;
+  requestedBy: Person;
+  requestedAt: string;
+  /** Conversation the run was requested in; every message about it goes there. */
+  conversationId: string;
+  /** Locale for messages many people read (requester's, or the conversation's setting). */
+  locale: string;
+  approvalsRequired: number;
+  decisions: Decision[];
+  /** When a pending approval stops being valid. */
+  expiresAt: string | null;
+  /** Bumped on each retry; step results carry it. */
+  attempt: number;
+  steps: StepRecord[];
+  startedAt: string | null;
+  endedAt: string | null;
+  downtimeStartedAt: string | null;
+  downtimeEndedAt: string | null;
+  cancelRequested: { by: Person; at: string } | null;
+  /** Activity id of the card that shows this run (plan card, then progress). */
+  cardActivityId: string | null;
+}
