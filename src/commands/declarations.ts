@@ -2,10 +2,20 @@
  * Every chat command, declared once. The parser, the help card and the Teams manifest's
  * command list all read these declarations.
  */
-export const COMMAND_NAMES = ['update', 'plan', 'status', 'cancel', 'history', 'runners', 'language', 'help'] as const;
+export const COMMAND_NAMES = [
+  'update',
+  'plan',
+  'status',
+  'cancel',
+  'history',
+  'runners',
+  'language',
+  'help',
+] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
-export type ArgKind = 'server' | 'edition' | 'sql-fqdn' | 'collocated' | 'run-id' | 'server-or-run' | 'locale' | 'command';
+export type ArgKind =
+  'server' | 'edition' | 'sql-fqdn' | 'collocated' | 'run-id' | 'server-or-run' | 'locale' | 'command';
 
 export interface ArgSpec {
   name: string;

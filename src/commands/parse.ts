@@ -1,8 +1,18 @@
-import { databaseVariant, EDITIONS, fail, ok, preview, validateHostName, type Edition, type Result } from '../procedure/index.js';
+import {
+  databaseVariant,
+  EDITIONS,
+  fail,
+  ok,
+  preview,
+  validateHostName,
+  type Edition,
+  type Result,
+} from '../procedure/index.js';
 import { COMMANDS, type CommandName } from './declarations.js';
 import { closest } from './suggest.js';
 
-export type StatusTarget = { kind: 'all' } | { kind: 'server'; server: string } | { kind: 'run'; runId: number };
+export type StatusTarget =
+  { kind: 'all' } | { kind: 'server'; server: string } | { kind: 'run'; runId: number };
 
 /** An update/plan request; `missing` lists what the dialog still has to ask for. */
 export interface UpdateCommand {
@@ -48,9 +58,13 @@ function resolveCommand(word: string): CommandName | null {
 export function parseCommand(text: string): Result<ParsedCommand> {
   if (typeof text !== 'string') return fail('empty', 'Type a command, for example "help".');
   if (text.length > MAX_COMMAND_LENGTH) {
-    return fail('too-long', `That message is too long for a command (over ${MAX_COMMAND_LENGTH} characters).`, {
-      max: String(MAX_COMMAND_LENGTH),
-    });
+    return fail(
+      'too-long',
+      `That message is too long for a command (over ${MAX_COMMAND_LENGTH} characters).`,
+      {
+        max: String(MAX_COMMAND_LENGTH),
+      },
+    );
   }
   const tokens = normalizeText(text).split(' ').filter(Boolean);
   const [head, ...rest] = tokens;
@@ -107,11 +121,15 @@ function parseUpdate(name: 'update' | 'plan', tokens: string[]): Result<ParsedCo
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
     const lower = token.toLowerCase();
-    const [flag, inline] = lower.startsWith('-') && lower.includes('=') ? lower.split('=', 2) : [lower, undefined];
+    const [flag, inline] =
+      lower.startsWith('-') && lower.includes('=') ? lower.split('=', 2) : [lower, undefined];
     if (SQL_FLAGS.includes(flag!)) {
       const value = inline ?? tokens[++i];
       if (value === undefined || value === '') {
-        return fail('missing-sql-value', 'After "sql" give the SQL Server FQDN, e.g. "sql sql01.contoso.local".');
+        return fail(
+          'missing-sql-value',
+          'After "sql" give the SQL Server FQDN, e.g. "sql sql01.contoso.local".',
+        );
       }
       const checked = validateHostName(value, 'sql');
       if (!checked.ok) return checked;
@@ -133,11 +151,15 @@ function parseUpdate(name: 'update' | 'plan', tokens: string[]): Result<ParsedCo
         });
       }
       if (guess) {
-        return fail('unexpected-argument', `"${preview(token)}" is not something "${name}" understands. Did you mean "${guess}"?`, {
-          value: preview(token),
-          command: name,
-          suggestion: guess,
-        });
+        return fail(
+          'unexpected-argument',
+          `"${preview(token)}" is not something "${name}" understands. Did you mean "${guess}"?`,
+          {
+            value: preview(token),
+            command: name,
+            suggestion: guess,
+          },
+        );
       }
       return unexpected(token, name);
     }
@@ -174,11 +196,14 @@ function parseStatus(tokens: string[]): Result<ParsedCommand> {
 
 function parseCancel(tokens: string[]): Result<ParsedCommand> {
   const [target, extra] = tokens;
-  if (target === undefined) return fail('missing-run-id', 'Say which run to cancel, e.g. "cancel #12" (see "status").');
+  if (target === undefined)
+    return fail('missing-run-id', 'Say which run to cancel, e.g. "cancel #12" (see "status").');
   if (extra !== undefined) return unexpected(extra, 'cancel');
   const runId = parseRunId(target);
   if (runId === null) {
-    return fail('invalid-run-id', `"${preview(target)}" is not a run number; runs look like #12.`, { value: preview(target) });
+    return fail('invalid-run-id', `"${preview(target)}" is not a run number; runs look like #12.`, {
+      value: preview(target),
+    });
   }
   return ok({ name: 'cancel', runId });
 }
@@ -196,7 +221,9 @@ function parseLanguage(tokens: string[]): Result<ParsedCommand> {
   if (extra !== undefined) return unexpected(extra, 'language');
   if (target === undefined) return ok({ name: 'language', locale: null });
   if (!/^(?:auto|[a-z]{2,3}(?:[-_][a-z0-9]{2,8})*)$/i.test(target)) {
-    return fail('invalid-locale', `"${preview(target)}" is not a language tag such as de-DE.`, { value: preview(target) });
+    return fail('invalid-locale', `"${preview(target)}" is not a language tag such as de-DE.`, {
+      value: preview(target),
+    });
   }
   return ok({ name: 'language', locale: target.replace('_', '-') });
 }

@@ -87,7 +87,7 @@ export const STEP_CATALOG: readonly StepDefinition[] = [
   step(
     'precheck.shells',
     'prestage',
-    6,
+    null,
     true,
     1 * MINUTE,
     (c) => `Assert-PatchBotNoOtherShells -Module ${moduleOf(c)}`,
@@ -110,11 +110,15 @@ export const STEP_CATALOG: readonly StepDefinition[] = [
       7,
       false,
       45 * MINUTE,
-      (c) => `Install-PatchBotUpdate -Installer ${psQuote(`${extractDir(c)}\\${PRODUCTS[c.product].installer}`)}`,
+      (c) =>
+        `Install-PatchBotUpdate -Installer ${psQuote(`${extractDir(c)}\\${PRODUCTS[c.product].installer}`)}`,
     ),
     session: 'new-session',
   },
-  { ...step('shell.reopen', 'downtime', 8, true, 5 * MINUTE, (c) => `Import-Module ${moduleOf(c)}`), session: 'new-session' },
+  {
+    ...step('shell.reopen', 'downtime', 8, true, 5 * MINUTE, (c) => `Import-Module ${moduleOf(c)}`),
+    session: 'new-session',
+  },
   step('services.stop-again', 'downtime', 9, true, 15 * MINUTE, () => 'Stop-CsWindowsService'),
   step('iis.start', 'downtime', 10, true, 5 * MINUTE, () => 'net start w3svc'),
   step('database.update', 'downtime', 11, false, 20 * MINUTE, databaseUpdate),

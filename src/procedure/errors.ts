@@ -10,7 +10,11 @@ export interface DomainError {
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: DomainError };
 
-export function fail(code: string, message: string, params: Record<string, string> = {}): {
+export function fail(
+  code: string,
+  message: string,
+  params: Record<string, string> = {},
+): {
   ok: false;
   error: DomainError;
 } {

@@ -1,4 +1,10 @@
-import { DOWNTIME_ENDS_AFTER, DOWNTIME_STARTS_AT, STEP_CATALOG, stepTitleKey, type StepContext } from './catalog.js';
+import {
+  DOWNTIME_ENDS_AFTER,
+  DOWNTIME_STARTS_AT,
+  STEP_CATALOG,
+  stepTitleKey,
+  type StepContext,
+} from './catalog.js';
 import { fail, ok, type Result } from './errors.js';
 import { PRODUCTS } from './products.js';
 import type { DatabaseVariant, Edition, Plan, PlanStep, ServerProfile, UpdateRequest } from './types.js';
@@ -17,10 +23,14 @@ export function validateProfile(profile: ServerProfile): Result<ServerProfile> {
   const server = validateHostName(profile.server);
   if (!server.ok) return server;
   if (!PRODUCT_FAMILIES.includes(profile.product)) {
-    return fail('invalid-product', `Unknown product "${String(profile.product)}".`, { value: String(profile.product) });
+    return fail('invalid-product', `Unknown product "${String(profile.product)}".`, {
+      value: String(profile.product),
+    });
   }
   if (profile.edition !== undefined && !EDITIONS.includes(profile.edition)) {
-    return fail('invalid-edition', `Unknown edition "${String(profile.edition)}".`, { value: String(profile.edition) });
+    return fail('invalid-edition', `Unknown edition "${String(profile.edition)}".`, {
+      value: String(profile.edition),
+    });
   }
   const checks = [
     validatePackageSource(profile.package.source),
@@ -57,12 +67,18 @@ export function databaseVariant(
       );
     }
     if (sqlServerFqdn) {
-      return fail('sql-on-standard', 'A Standard Edition server updates its local databases; leave out "sql".');
+      return fail(
+        'sql-on-standard',
+        'A Standard Edition server updates its local databases; leave out "sql".',
+      );
     }
     return ok('standard');
   }
   if (!sqlServerFqdn) {
-    return fail('missing-sql', 'An Enterprise Edition Back End Server needs the SQL Server FQDN: add "sql <fqdn>".');
+    return fail(
+      'missing-sql',
+      'An Enterprise Edition Back End Server needs the SQL Server FQDN: add "sql <fqdn>".',
+    );
   }
   return ok(collocated ? 'enterprise-collocated' : 'enterprise');
 }
@@ -85,14 +101,20 @@ export function planUpdate(request: UpdateRequest, rawProfile: ServerProfile): R
     });
   }
   if (!EDITIONS.includes(request.edition)) {
-    return fail('invalid-edition', `Edition must be "standard" or "enterprise".`, { value: String(request.edition) });
+    return fail('invalid-edition', `Edition must be "standard" or "enterprise".`, {
+      value: String(request.edition),
+    });
   }
   if (profile.edition && profile.edition !== request.edition) {
-    return fail('edition-mismatch', `${profile.server} is registered as ${profile.edition} edition, not ${request.edition}.`, {
-      server: profile.server,
-      expected: profile.edition,
-      value: request.edition,
-    });
+    return fail(
+      'edition-mismatch',
+      `${profile.server} is registered as ${profile.edition} edition, not ${request.edition}.`,
+      {
+        server: profile.server,
+        expected: profile.edition,
+        value: request.edition,
+      },
+    );
   }
   let sql: string | null = null;
   if (request.sqlServerFqdn !== undefined && request.sqlServerFqdn !== '') {

@@ -16,7 +16,7 @@ export function preview(value: string, max = 40): string {
  */
 export function validateHostName(raw: string, what: 'server' | 'sql' = 'server'): Result<string> {
   const code = what === 'server' ? 'invalid-server' : 'invalid-sql-fqdn';
-  const name = raw.trim().toLowerCase().replace(/\.$/, '');
+  const name = raw.toLowerCase().replace(/\.$/, '');
   const reason = hostNameProblem(name);
   if (reason) {
     return fail(code, `"${preview(raw)}" is not a valid host name: ${reason}.`, {
@@ -25,10 +25,14 @@ export function validateHostName(raw: string, what: 'server' | 'sql' = 'server')
     });
   }
   if (what === 'sql' && !name.includes('.')) {
-    return fail(code, `"${preview(raw)}" is not a fully qualified domain name (expected e.g. sql01.contoso.local).`, {
-      value: preview(raw),
-      reason: 'not fully qualified',
-    });
+    return fail(
+      code,
+      `"${preview(raw)}" is not a fully qualified domain name (expected e.g. sql01.contoso.local).`,
+      {
+        value: preview(raw),
+        reason: 'not fully qualified',
+      },
+    );
   }
   return ok(name);
 }
@@ -40,7 +44,8 @@ function hostNameProblem(name: string): string | null {
   for (const label of labels) {
     if (label.length === 0) return 'it has an empty label (two dots in a row)';
     if (label.length > 63) return 'a label is longer than 63 characters';
-    if (!LABEL.test(label)) return 'only letters, digits, hyphens and dots are allowed, and no label may start or end with a hyphen';
+    if (!LABEL.test(label))
+      return 'only letters, digits, hyphens and dots are allowed, and no label may start or end with a hyphen';
   }
   if (/^\d+$/.test(labels[0] ?? '')) return 'the first label must not be all digits';
   return null;
@@ -50,7 +55,9 @@ function hostNameProblem(name: string): string | null {
 export function validateSha256(raw: string): Result<string> {
   return /^[0-9a-fA-F]{64}$/.test(raw)
     ? ok(raw.toUpperCase())
-    : fail('invalid-sha256', 'The package hash must be 64 hexadecimal digits (SHA-256).', { value: preview(raw) });
+    : fail('invalid-sha256', 'The package hash must be 64 hexadecimal digits (SHA-256).', {
+        value: preview(raw),
+      });
 }
 
 /** Dotted version such as 6.0.9319.619 or 7.0.2046.530. */
@@ -64,7 +71,9 @@ export function validateVersion(raw: string): Result<string> {
 export function validateFileName(raw: string): Result<string> {
   return /^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.(exe|zip)$/i.test(raw) && !raw.includes('..')
     ? ok(raw)
-    : fail('invalid-file-name', 'The package file name must be a plain .exe or .zip name.', { value: preview(raw) });
+    : fail('invalid-file-name', 'The package file name must be a plain .exe or .zip name.', {
+        value: preview(raw),
+      });
 }
 
 /**

@@ -6,7 +6,14 @@ import type { ServerProfile, StepId, UpdateRequest } from '../procedure/index.js
  * PowerShell command from its own catalog (src/procedure) and its own server profile.
  */
 
-export const STEP_STATUSES = ['succeeded', 'failed', 'timed-out', 'cancelled', 'interrupted', 'skipped'] as const;
+export const STEP_STATUSES = [
+  'succeeded',
+  'failed',
+  'timed-out',
+  'cancelled',
+  'interrupted',
+  'skipped',
+] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
 export interface Job {

@@ -27,8 +27,20 @@ export type RunStatus =
   | 'expired'
   | 'aborted';
 
-export const ACTIVE_STATUSES: readonly RunStatus[] = ['awaiting-approval', 'queued', 'running', 'failed', 'interrupted'];
-export const FINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'cancelled', 'rejected', 'expired', 'aborted'];
+export const ACTIVE_STATUSES: readonly RunStatus[] = [
+  'awaiting-approval',
+  'queued',
+  'running',
+  'failed',
+  'interrupted',
+];
+export const FINAL_STATUSES: readonly RunStatus[] = [
+  'succeeded',
+  'cancelled',
+  'rejected',
+  'expired',
+  'aborted',
+];
 
 export interface Decision {
   by: Person;

@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest';
+import { planUpdate, type Plan, type UpdateRequest } from '../../src/procedure/index.js';
+import { profile, SHA } from './fixtures.js';
+
+function commands(plan: Plan): string[] {
+  return plan.steps.map((s) => `${s.phase.padEnd(8)} | ${s.id.padEnd(20)} | ${s.command}`);
+}
+
+function mustPlan(request: UpdateRequest, product: Parameters<typeof profile>[0]): Plan {
+  const result = planUpdate(request, profile(product, request.server));
+  if (!result.ok) throw new Error(result.error.message);
+  return result.value;
+}
+
+const SHA_UPPER = SHA.toUpperCase();
+
+/** Golden plans: the exact command sequence per variant, in the reference article's order. */
+const SFB_STANDARD = [
+  'prestage | precheck.role        | Assert-PatchBotCsAdministrator',
+  'prestage | precheck.reboot      | Assert-PatchBotNoPendingReboot',
+  "prestage | precheck.disk        | Assert-PatchBotFreeSpace -Path 'C:\\PatchBot\\staging' -MinimumGB 10",
+  "prestage | stage.fetch          | Save-PatchBotPackage -Source 'https://updates.contoso.local/cu/SkypeServerUpdateInstaller.exe' -Destination 'C:\\PatchBot\\staging\\SkypeServerUpdateInstaller.exe'",
+  `prestage | stage.verify         | Assert-PatchBotFileHash -Path 'C:\\PatchBot\\staging\\SkypeServerUpdateInstaller.exe' -Sha256 '${SHA_UPPER}'`,
+  "prestage | stage.extract        | Expand-PatchBotPackage -Path 'C:\\PatchBot\\staging\\SkypeServerUpdateInstaller.exe' -Destination 'C:\\PatchBot\\staging\\7.0.2046.530' -Installer 'SkypeServerUpdateInstaller.exe'",
+  'prestage | shell.open           | Import-Module SkypeForBusiness',
+  'prestage | precheck.shells      | Assert-PatchBotNoOtherShells -Module SkypeForBusiness',
+  'prestage | precheck.version     | Get-PatchBotPatchVersion -Product SkypeForBusiness',
+  'downtime | services.stop        | Stop-CsWindowsService',
+  'downtime | iis.stop             | net stop w3svc /y',
+  'downtime | shell.close          | ',
+  "downtime | update.install       | Install-PatchBotUpdate -Installer 'C:\\PatchBot\\staging\\7.0.2046.530\\SkypeServerUpdateInstaller.exe'",
+  'downtime | shell.reopen         | Import-Module SkypeForBusiness',
+  'downtime | services.stop-again  | Stop-CsWindowsService',
+  'downtime | iis.start            | net start w3svc',
+  'downtime | database.update      | Install-CsDatabase -Update -LocalDatabases',
+  'downtime | services.start       | Start-CsWindowsService',
+  'downtime | services.verify      | Assert-PatchBotCsServicesRunning',
+  "post     | postcheck.version    | Assert-PatchBotPatchVersion -Product SkypeForBusiness -Expected '7.0.2046.530'",
+];
+
+function withDatabaseStep(golden: string[], command: string): string[] {
+  return golden.map((line) =>
+    line.includes('| database.update') ? `downtime | database.update      | ${command}` : line,
+  );
+}
+
+function asLync(golden: string[]): string[] {
+  return golden.map((line) =>
+    line
+      .replaceAll('SkypeServerUpdateInstaller.exe', 'LyncServerUpdateInstaller.exe')
+      .replaceAll('7.0.2046.530', '5.0.8308.1182')
+      .replaceAll('Import-Module SkypeForBusiness', 'Import-Module Lync')
+      .replaceAll('-Module SkypeForBusiness', '-Module Lync')
+      .replaceAll('-Product SkypeForBusiness', '-Product Lync2013'),
+  );
+}
+
+const ENTERPRISE_DB = "Install-CsDatabase -Update -ConfiguredDatabases -SqlServerFqdn 'sql01.contoso.local'";
+const COLLOCATED_DB = `${ENTERPRISE_DB} -ExcludeCollocatedStores`;
+
+describe('planUpdate golden plans', () => {
+  const cases: [string, UpdateRequest, Parameters<typeof profile>[0], string[]][] = [
+    ['SfB Standard', { server: 'backend01', edition: 'standard' }, 'sfb2019', SFB_STANDARD],
+    [
+      'SfB Enterprise',
+      { server: 'be01', edition: 'enterprise', sqlServerFqdn: 'sql01.contoso.local' },
+      'sfb2019',
+      withDatabaseStep(SFB_STANDARD, ENTERPRISE_DB),
+    ],
+    [
+      'SfB Enterprise collocated',
+      { server: 'be01', edition: 'enterprise', sqlServerFqdn: 'SQL01.contoso.local', collocated: true },
+      'sfb2015',
+      withDatabaseStep(SFB_STANDARD, COLLOCATED_DB),
+    ],
+    ['Lync 2013 Standard', { server: 'lyncse01', edition: 'standard' }, 'lync2013', asLync(SFB_STANDARD)],
+    [
+      'Lync 2013 Enterprise',
+      { server: 'lyncbe01', edition: 'enterprise', sqlServerFqdn: 'sql01.contoso.local' },
+      'lync2013',
+      asLync(withDatabaseStep(SFB_STANDARD, ENTERPRISE_DB)),
+    ],
+    [
+      'Lync 2013 Enterprise collocated',
+      { server: 'lyncbe01', edition: 'enterprise', sqlServerFqdn: 'sql01.contoso.local', collocated: true },
+      'lync2013',
+      asLync(withDatabaseStep(SFB_STANDARD, COLLOCATED_DB)),
+    ],
+  ];
+
+  it.each(cases)('%s', (_name, request, product, golden) => {
+    const plan = mustPlan(request, product);
+    expect(commands(plan).map((l) => l.trimEnd())).toEqual(golden.map((l) => l.trimEnd()));
+  });
+
+  it('follows the reference article order for the article steps', () => {
+    const plan = mustPlan({ server: 'backend01', edition: 'standard' }, 'sfb2019');
+    const articleSteps = plan.steps.map((s) => s.articleStep).filter((n): n is number => n !== null);
+    expect(articleSteps).toEqual([...articleSteps].sort((a, b) => a - b));
+    expect(new Set(articleSteps)).toEqual(new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]));
+  });
+
+  it('stages and checks everything before downtime starts', () => {
+    const plan = mustPlan({ server: 'backend01', edition: 'standard' }, 'sfb2019');
+    const start = plan.steps.findIndex((s) => s.id === plan.downtimeStartsAt);
+    const before = plan.steps.slice(0, start);
+    expect(plan.steps[start]?.command).toBe('Stop-CsWindowsService');
+    expect(before.every((s) => s.phase === 'prestage')).toBe(true);
+    expect(before.map((s) => s.id)).toEqual(
+      expect.arrayContaining([
+        'precheck.role',
+        'precheck.reboot',
+        'precheck.disk',
+        'stage.fetch',
+        'stage.verify',
+        'stage.extract',
+        'precheck.shells',
+      ]),
+    );
+  });
+
+  it('ends downtime once every Cs service runs again, after Start-CsWindowsService', () => {
+    const plan = mustPlan({ server: 'backend01', edition: 'standard' }, 'sfb2019');
+    const end = plan.steps.findIndex((s) => s.id === plan.downtimeEndsAfter);
+    expect(plan.steps[end - 1]?.command).toBe('Start-CsWindowsService');
+    expect(plan.steps.slice(end + 1).every((s) => s.phase === 'post')).toBe(true);
+  });
+
+  it('starts a fresh shell after the installer and closes the old one before it', () => {
+    const plan = mustPlan({ server: 'backend01', edition: 'standard' }, 'sfb2019');
+    const byId = new Map(plan.steps.map((s) => [s.id, s]));
+    expect(byId.get('shell.close')?.session).toBe('close-session');
+    expect(byId.get('update.install')?.session).toBe('new-session');
+    expect(byId.get('shell.reopen')?.session).toBe('new-session');
+  });
+
+  it('never retries the installer or the database update automatically', () => {
+    const plan = mustPlan({ server: 'backend01', edition: 'standard' }, 'sfb2019');
+    const unsafe = plan.steps.filter((s) => !s.retrySafe).map((s) => s.id);
+    expect(unsafe).toEqual(['update.install', 'database.update']);
+  });
+
+  it('gives every step a stable id, index, title key and positive timeout', () => {
+    const plan = mustPlan({ server: 'backend01', edition: 'standard' }, 'sfb2019');
+    plan.steps.forEach((s, i) => {
+      expect(s.index).toBe(i + 1);
+      expect(s.titleKey).toBe(`step.${s.id}`);
+      expect(s.timeoutMs).toBeGreaterThan(0);
+    });
+    expect(new Set(plan.steps.map((s) => s.id)).size).toBe(plan.steps.length);
+    expect(plan.downtimeBudgetMs).toBe(
+      plan.steps.filter((s) => s.phase === 'downtime').reduce((n, s) => n + s.timeoutMs, 0),
+    );
+  });
+});
