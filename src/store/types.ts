@@ -93,4 +93,6 @@ export interface RunRecord {
   cancelRequested: { by: Person; at: string } | null;
   /** Activity id of the card that shows this run (plan card, then progress). */
   cardActivityId: string | null;
+  /** Downtime warnings already posted (minutes: 20, 30). */
+  downtimeWarnings?: number[] | undefined;
 }

@@ -1,0 +1,261 @@
+import type { Person, RunRecord, RunStatus } from '../store/types.js';
+import { personRef, refuse, sameConversation, type Outcome, type RunContext } from './context.js';
+import { mayApprove, mayRequest, samePerson } from './policy.js';
+import { blockingRun, windowRefusal } from './requests.js';
+
+export interface Actor {
+  person: Person;
+  conversationId: string;
+}
+
+/** Finds the run an action names, refusing (and auditing) runs of other conversations and stale states. */
+async function load(
+  ctx: RunContext,
+  runId: unknown,
+  actor: Actor,
+  action: string,
+  allowed: RunStatus[],
+): Promise<Outcome<RunRecord>> {
+  const id = typeof runId === 'number' && Number.isSafeInteger(runId) ? runId : NaN;
+  const run = Number.isNaN(id) ? undefined : await ctx.store.findRun(id);
+  if (!run || !sameConversation(run.conversationId, actor.conversationId)) {
+    await ctx.audit({
+      action: 'refuse',
+      actor: personRef(actor.person),
+      conversationId: actor.conversationId,
+      detail: { why: 'run-not-found', attempted: action, runId: String(runId).slice(0, 40) },
+    });
+    return refuse('bot.run-not-found', { runId: Number.isNaN(id) ? '?' : id });
+  }
+  if (!allowed.includes(run.status)) {
+    await ctx.audit({
+      action: 'refuse',
+      actor: personRef(actor.person),
+      runId: run.id,
+      server: run.server,
+      conversationId: actor.conversationId,
+      detail: { why: 'stale', attempted: action, status: run.status },
+    });
+    return refuse('bot.card-stale', { runId: run.id, status: run.status });
+  }
+  return { ok: true, value: run };
+}
+
+async function refuseAudited(
+  ctx: RunContext,
+  run: RunRecord,
+  actor: Actor,
+  attempted: string,
+  why: string,
+  key: string,
+  params: Record<string, string | number> = {},
+) {
+  await ctx.audit({
+    action: 'refuse',
+    actor: personRef(actor.person),
+    runId: run.id,
+    server: run.server,
+    conversationId: actor.conversationId,
+    detail: { why, attempted },
+  });
+  return refuse(key, params);
+}
+
+function isExpired(ctx: RunContext, run: RunRecord): boolean {
+  return run.expiresAt !== null && new Date(run.expiresAt) <= ctx.deps.now();
+}
+
+async function expire(ctx: RunContext, run: RunRecord): Promise<Outcome<RunRecord>> {
+  await ctx.audit({
+    action: 'expire',
+    actor: { system: true },
+    runId: run.id,
+    server: run.server,
+    conversationId: run.conversationId,
+  });
+  await ctx.setStatus(run, 'expired');
+  return refuse('bot.card-stale', { runId: run.id, status: run.status });
+}
+
+/** Confirm on the plan card: only the requester; then approval or the queue. */
+export async function confirmRun(ctx: RunContext, runId: unknown, actor: Actor): Promise<Outcome<RunRecord>> {
+  const loaded = await load(ctx, runId, actor, 'confirm', ['planned']);
+  if (!loaded.ok) return loaded;
+  const run = loaded.value;
+  if (!samePerson(run.requestedBy, actor.person))
+    return refuseAudited(ctx, run, actor, 'confirm', 'not-requester', 'bot.not-own-plan', {
+      name: run.requestedBy.name,
+    });
+  if (isExpired(ctx, run)) return expire(ctx, run);
+  // Checked again: another run may have started since the plan card was shown.
+  for (const check of [blockingRun(ctx, run.server, run.id), windowRefusal(ctx, run.server)]) {
+    if (!check.ok) return check;
+  }
+  await ctx.audit({
+    action: 'confirm',
+    actor: personRef(actor.person),
+    runId: run.id,
+    server: run.server,
+    conversationId: run.conversationId,
+  });
+  if (run.approvalsRequired > 0) {
+    const expiresAt = new Date(
+      ctx.deps.now().getTime() + ctx.deps.policy.approvalExpiryMinutes * 60_000,
+    ).toISOString();
+    await ctx.setStatus(run, 'awaiting-approval', { expiresAt });
+  } else {
+    await ctx.setStatus(run, 'queued', { expiresAt: null });
+  }
+  return { ok: true, value: run };
+}
+
+/** Cancel on the plan card before confirming. */
+export async function dismissPlan(
+  ctx: RunContext,
+  runId: unknown,
+  actor: Actor,
+): Promise<Outcome<RunRecord>> {
+  const loaded = await load(ctx, runId, actor, 'dismiss', ['planned']);
+  if (!loaded.ok) return loaded;
+  const run = loaded.value;
+  if (!samePerson(run.requestedBy, actor.person))
+    return refuseAudited(ctx, run, actor, 'dismiss', 'not-requester', 'bot.not-own-plan', {
+      name: run.requestedBy.name,
+    });
+  await ctx.audit({
+    action: 'cancel',
+    actor: personRef(actor.person),
+    runId: run.id,
+    server: run.server,
+    conversationId: run.conversationId,
+    detail: { before: 'confirm' },
+  });
+  await ctx.setStatus(run, 'cancelled', { expiresAt: null });
+  return { ok: true, value: run };
+}
+
+/** Approve or reject: approvers only, never the requester, once per person. */
+export async function decideRun(
+  ctx: RunContext,
+  runId: unknown,
+  actor: Actor,
+  decision: 'approved' | 'rejected',
+  reason?: string,
+): Promise<Outcome<RunRecord>> {
+  const attempted = decision === 'approved' ? 'approve' : 'reject';
+  const loaded = await load(ctx, runId, actor, attempted, ['awaiting-approval']);
+  if (!loaded.ok) return loaded;
+  const run = loaded.value;
+  if (samePerson(run.requestedBy, actor.person))
+    return refuseAudited(ctx, run, actor, attempted, 'self-approval', 'bot.self-approval');
+  if (!mayApprove(ctx.deps.policy, actor.person))
+    return refuseAudited(ctx, run, actor, attempted, 'not-approver', 'bot.not-allowed.approve');
+  if (isExpired(ctx, run)) return expire(ctx, run);
+  if (run.decisions.some((d) => samePerson(d.by, actor.person))) {
+    return refuseAudited(ctx, run, actor, attempted, 'already-decided', 'bot.already-decided', {
+      runId: run.id,
+    });
+  }
+  const entry = {
+    by: personRef(actor.person),
+    decision,
+    at: ctx.nowIso(),
+    reason: reason?.slice(0, 500) || undefined,
+  };
+  run.decisions.push(entry);
+  await ctx.audit({
+    action: attempted,
+    actor: personRef(actor.person),
+    runId: run.id,
+    server: run.server,
+    conversationId: run.conversationId,
+    detail: entry.reason ? { reason: entry.reason } : undefined,
+  });
+  if (decision === 'rejected') {
+    await ctx.setStatus(run, 'rejected', { expiresAt: null });
+  } else if (run.decisions.filter((d) => d.decision === 'approved').length >= run.approvalsRequired) {
+    await ctx.setStatus(run, 'queued', { expiresAt: null });
+  } else {
+    await ctx.commit(run, { kind: 'decision', decision: entry });
+  }
+  return { ok: true, value: run };
+}
+
+/** `cancel #n`: immediate before the runner has it, otherwise between steps. */
+export async function cancelRun(ctx: RunContext, runId: unknown, actor: Actor): Promise<Outcome<RunRecord>> {
+  const loaded = await load(ctx, runId, actor, 'cancel', [
+    'planned',
+    'awaiting-approval',
+    'queued',
+    'running',
+  ]);
+  if (!loaded.ok) return loaded;
+  const run = loaded.value;
+  if (!mayRequest(ctx.deps.policy, actor.person))
+    return refuseAudited(ctx, run, actor, 'cancel', 'not-requester', 'bot.not-allowed.request');
+  await ctx.audit({
+    action: 'cancel',
+    actor: personRef(actor.person),
+    runId: run.id,
+    server: run.server,
+    conversationId: run.conversationId,
+    detail: { status: run.status },
+  });
+  if (run.status === 'running') {
+    run.cancelRequested = { by: personRef(actor.person), at: ctx.nowIso() };
+    await ctx.commit(run, { kind: 'cancel-requested' });
+  } else {
+    await ctx.setStatus(run, 'cancelled', { expiresAt: null });
+  }
+  return { ok: true, value: run };
+}
+
+/** Retry step on a failed or interrupted run; unsafe steps need the "I have checked the server" box. */
+export async function retryRun(
+  ctx: RunContext,
+  runId: unknown,
+  actor: Actor,
+  checked: boolean,
+): Promise<Outcome<RunRecord>> {
+  const loaded = await load(ctx, runId, actor, 'retry', ['failed', 'interrupted']);
+  if (!loaded.ok) return loaded;
+  const run = loaded.value;
+  if (!mayRequest(ctx.deps.policy, actor.person))
+    return refuseAudited(ctx, run, actor, 'retry', 'not-requester', 'bot.not-allowed.request');
+  const failedIndex = run.steps.findIndex((s) => s.status !== 'succeeded');
+  const step = run.plan.steps[failedIndex];
+  if (!step) return refuse('bot.card-stale', { runId: run.id, status: run.status });
+  const needsCheck = !step.retrySafe || run.status === 'interrupted';
+  if (needsCheck && !checked) return refuse('bot.retry.needs-check', { step: step.id });
+  run.attempt += 1;
+  for (const s of run.steps.slice(failedIndex))
+    Object.assign(s, { status: 'pending', attempt: run.attempt, errorExcerpt: null });
+  await ctx.audit({
+    action: 'retry',
+    actor: personRef(actor.person),
+    runId: run.id,
+    server: run.server,
+    conversationId: run.conversationId,
+    detail: { step: step.id, attempt: run.attempt, checked },
+  });
+  await ctx.setStatus(run, 'queued', { endedAt: null, cancelRequested: null });
+  return { ok: true, value: run };
+}
+
+/** Abort a failed or interrupted run: nothing more runs; the server is left as it is. */
+export async function abortRun(ctx: RunContext, runId: unknown, actor: Actor): Promise<Outcome<RunRecord>> {
+  const loaded = await load(ctx, runId, actor, 'abort', ['failed', 'interrupted']);
+  if (!loaded.ok) return loaded;
+  const run = loaded.value;
+  if (!mayRequest(ctx.deps.policy, actor.person))
+    return refuseAudited(ctx, run, actor, 'abort', 'not-requester', 'bot.not-allowed.request');
+  await ctx.audit({
+    action: 'abort',
+    actor: personRef(actor.person),
+    runId: run.id,
+    server: run.server,
+    conversationId: run.conversationId,
+  });
+  await ctx.setStatus(run, 'aborted');
+  return { ok: true, value: run };
+}

@@ -1,0 +1,104 @@
+import type { Logger } from '../log.js';
+import type { AuditEvent, Store } from '../store/store.js';
+import type { Decision, Person, RunRecord, RunStatus, StepRecord } from '../store/types.js';
+import type { Policy } from './policy.js';
+
+/** What changed about a run; the presenter turns each change into card updates and replies. */
+export type RunChange =
+  | { kind: 'created' }
+  | { kind: 'status'; from: RunStatus }
+  | { kind: 'decision'; decision: Decision }
+  | { kind: 'step'; step: StepRecord }
+  | { kind: 'cancel-requested' }
+  | { kind: 'downtime-warning'; minutes: number };
+
+export interface RunObserver {
+  runChanged(run: RunRecord, change: RunChange): Promise<void>;
+}
+
+/** A refusal the edge shows the user: an i18n key and its parameters. */
+export interface Refusal {
+  key: string;
+  params: Record<string, string | number>;
+}
+
+export type Outcome<T> = { ok: true; value: T } | { ok: false; refusal: Refusal };
+
+export const refuse = (
+  key: string,
+  params: Record<string, string | number> = {},
+): { ok: false; refusal: Refusal } => ({
+  ok: false,
+  refusal: { key, params },
+});
+
+export interface RunDeps {
+  store: Store;
+  policy: Policy;
+  now: () => Date;
+  observer: RunObserver;
+  logger: Logger;
+  /** Runner silent for this long while running a step = interrupted. */
+  heartbeatTimeoutMs: number;
+}
+
+/** Everything every run operation needs: save, audit, tell the observer. */
+export class RunContext {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly deps: RunDeps) {}
+
+  /**
+   * Runs state transitions one at a time. Checks such as "one run per server" or "not yet
+   * confirmed" span awaits (disk writes), so two clicks arriving together must not interleave.
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  get store(): Store {
+    return this.deps.store;
+  }
+
+  nowIso(): string {
+    return this.deps.now().toISOString();
+  }
+
+  async audit(event: Omit<AuditEvent, 'at'>): Promise<void> {
+    await this.deps.store.appendAudit({ at: this.nowIso(), ...event });
+  }
+
+  async commit(run: RunRecord, change: RunChange): Promise<void> {
+    await this.deps.store.saveRun(run);
+    try {
+      await this.deps.observer.runChanged(run, change);
+    } catch (error) {
+      // The run is saved; a presenter failure must not undo it. The outbox retries delivery.
+      this.deps.logger.error(
+        { err: error, runId: run.id, change: change.kind },
+        'presenting a run change failed',
+      );
+    }
+  }
+
+  async setStatus(run: RunRecord, status: RunStatus, extra: Partial<RunRecord> = {}): Promise<void> {
+    const from = run.status;
+    Object.assign(run, extra, { status });
+    if (['succeeded', 'cancelled', 'rejected', 'expired', 'aborted'].includes(status) && !run.endedAt) {
+      run.endedAt = this.nowIso();
+    }
+    await this.commit(run, { kind: 'status', from });
+  }
+}
+
+/** Channel threads are `<channel>;messageid=<id>`; a card in a thread belongs to its channel. */
+export function sameConversation(a: string, b: string): boolean {
+  const base = (id: string) => id.split(';messageid=')[0];
+  return a === b || base(a) === base(b);
+}
+
+export function personRef(person: Person): Person {
+  return { id: person.id, name: person.name, aadObjectId: person.aadObjectId };
+}

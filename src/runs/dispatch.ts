@@ -1,0 +1,153 @@
+import { validateProfile } from '../procedure/index.js';
+import type { RegisteredRunner, RunnerBackend } from '../bot/runner-backend.js';
+import type { Heartbeat, HeartbeatAnswer, Job, StepResult } from '../protocol/messages.js';
+import type { RunRecord } from '../store/types.js';
+import type { RunContext } from './context.js';
+import { applyResult } from './results.js';
+
+/**
+ * The bot's side of the runner protocol. A queued run is offered to its server's runner on every
+ * poll until the runner shows (by a heartbeat or a result) that it holds the job; waiting polls
+ * are woken the moment a run is queued, so pickup needs no timer.
+ */
+export class Dispatcher implements RunnerBackend {
+  private readonly waiters = new Map<string, () => void>();
+
+  constructor(private readonly ctx: RunContext) {}
+
+  /** Call when a run of `server` became queued. */
+  wake(server: string): void {
+    this.waiters.get(server)?.();
+  }
+
+  async findRunner(runnerId: string): Promise<RegisteredRunner | null> {
+    const runner = this.ctx.store.getRunner(runnerId);
+    return runner ? { secret: runner.secret, server: runner.server } : null;
+  }
+
+  async waitForJob(runnerId: string, signal: AbortSignal): Promise<Job | null> {
+    const runner = this.ctx.store.getRunner(runnerId);
+    if (!runner) return null;
+    for (;;) {
+      const job = this.jobFor(runner.server);
+      if (job || signal.aborted) return job;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          signal.removeEventListener('abort', done);
+          if (this.waiters.get(runner.server) === done) this.waiters.delete(runner.server);
+          resolve();
+        };
+        this.waiters.get(runner.server)?.();
+        this.waiters.set(runner.server, done);
+        signal.addEventListener('abort', done);
+      });
+    }
+  }
+
+  private jobFor(server: string): Job | null {
+    const run = this.ctx.store.liveRuns().find((r) => r.server === server && r.status === 'queued');
+    if (!run) return null;
+    const startIndex = Math.max(
+      0,
+      run.steps.findIndex((s) => s.status !== 'succeeded'),
+    );
+    return {
+      runId: run.id,
+      attempt: run.attempt,
+      server: run.server,
+      request: {
+        server: run.plan.request.server,
+        edition: run.plan.request.edition,
+        sqlServerFqdn: run.plan.request.sqlServerFqdn ?? undefined,
+        collocated: run.plan.request.collocated,
+      },
+      steps: run.plan.steps.map((s) => s.id),
+      startIndex,
+    };
+  }
+
+  acceptResult(runnerId: string, result: StepResult): Promise<'accepted' | 'duplicate' | 'forbidden'> {
+    return this.ctx.exclusive(() => this.recordResult(runnerId, result));
+  }
+
+  heartbeat(runnerId: string, beat: Heartbeat): Promise<HeartbeatAnswer | 'forbidden'> {
+    return this.ctx.exclusive(() => this.recordHeartbeat(runnerId, beat));
+  }
+
+  private async recordResult(
+    runnerId: string,
+    result: StepResult,
+  ): Promise<'accepted' | 'duplicate' | 'forbidden'> {
+    const run = this.ownRun(runnerId, result.runId);
+    if (run) return applyResult(this.ctx, run, result, runnerId);
+    // A late result for a run that has since finished is acknowledged so the runner can drop it.
+    const runner = this.ctx.store.getRunner(runnerId);
+    const finished = await this.ctx.store.findRun(result.runId);
+    return runner && finished && finished.server === runner.server ? 'duplicate' : 'forbidden';
+  }
+
+  private async recordHeartbeat(runnerId: string, beat: Heartbeat): Promise<HeartbeatAnswer | 'forbidden'> {
+    const runner = this.ctx.store.getRunner(runnerId);
+    if (!runner) return 'forbidden';
+    const profile = validateProfile(beat.info.profile);
+    if (!profile.ok || profile.value.server !== runner.server) return 'forbidden';
+    let run: RunRecord | undefined;
+    if (beat.runId !== null) {
+      run = this.ownRun(runnerId, beat.runId);
+      const finished = run ? undefined : await this.ctx.store.findRun(beat.runId);
+      if (!run && finished?.server !== runner.server) return 'forbidden';
+    }
+    const wasOffline =
+      runner.lastSeenAt === null ||
+      Date.parse(runner.lastSeenAt) < this.ctx.deps.now().getTime() - this.ctx.deps.heartbeatTimeoutMs;
+    await this.ctx.store.saveRunner({
+      ...runner,
+      lastSeenAt: this.ctx.nowIso(),
+      info: { ...beat.info, profile: profile.value },
+    });
+    if (wasOffline)
+      await this.ctx.audit({
+        action: 'runner-connect',
+        actor: { runnerId },
+        server: runner.server,
+        detail: { version: beat.info.version },
+      });
+    if (run) await this.noteProgress(run, beat);
+    const cancel = this.ctx.store
+      .liveRuns()
+      .filter(
+        (r) =>
+          r.server === runner.server &&
+          r.cancelRequested !== null &&
+          ['queued', 'running'].includes(r.status),
+      )
+      .map((r) => r.id);
+    return { cancel };
+  }
+
+  /** A heartbeat naming a run proves the runner holds it; one naming the downtime step starts the clock. */
+  private async noteProgress(run: RunRecord, beat: Heartbeat): Promise<void> {
+    let changed = false;
+    if (run.status === 'queued' || run.status === 'interrupted') {
+      await this.ctx.setStatus(run, 'running', { startedAt: run.startedAt ?? this.ctx.nowIso() });
+    }
+    if (beat.stepId !== null) {
+      const step = run.steps.find((s) => s.stepId === beat.stepId);
+      if (step && step.status === 'pending') {
+        Object.assign(step, { status: 'running', startedAt: this.ctx.nowIso() });
+        changed = true;
+      }
+      if (beat.stepId === run.plan.downtimeStartsAt && run.downtimeStartedAt === null) {
+        run.downtimeStartedAt = this.ctx.nowIso();
+        changed = true;
+      }
+      if (changed && step) await this.ctx.commit(run, { kind: 'step', step });
+    }
+  }
+
+  private ownRun(runnerId: string, runId: number): RunRecord | undefined {
+    const runner = this.ctx.store.getRunner(runnerId);
+    const run = this.ctx.store.getRun(runId);
+    return runner && run && run.server === runner.server ? run : undefined;
+  }
+}
