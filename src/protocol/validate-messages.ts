@@ -1,0 +1,319 @@
+import {
+  EDITIONS,
+  PRODUCT_FAMILIES,
+  STEP_IDS,
+  fail,
+  ok,
+  preview,
+  validateHostName,
+  validateProfile,
+  type Result,
+  type ServerProfile,
+  type StepId,
+  type UpdateRequest,
+} from '../procedure/index.js';
+import {
+  EXCERPT_CAP_CHARS,
+  OUTPUT_CAP_CHARS,
+  STEP_STATUSES,
+  type Heartbeat,
+  type HeartbeatAnswer,
+  type Job,
+  type RunnerInfo,
+  type StepResult,
+} from './messages.js';
+import { RUNNER_ID_PATTERN } from './signing.js';
+
+/**
+ * The runner API's request and answer bodies, and strict validators for every one of them. Both
+ * sides validate what they receive: the bot trusts no runner body, the runner trusts no job.
+ * Validators never throw; they return the first problem found, naming the field path.
+ * String caps count UTF-16 code units (String.length), the same measure the runner truncates by.
+ */
+
+export const RUNNER_API_PATHS = {
+  poll: '/api/runner/poll',
+  results: '/api/runner/results',
+  heartbeat: '/api/runner/heartbeat',
+} as const;
+
+export const MAX_RESULTS_PER_REQUEST = 50;
+/** Upper bound on the wait a runner may ask for; the bot also caps it at its own long-poll setting. */
+export const MAX_POLL_WAIT_MS = 120_000;
+const MAX_CANCELS = 1000;
+const MAX_STEPS_PER_JOB = 64;
+const MAX_DURATION_MS = 7 * 24 * 3_600_000;
+
+export interface PollRequest {
+  /** How long the runner is willing to wait for a job, ms (its HTTP stack may time out sooner). */
+  waitMs?: number;
+}
+export interface PollAnswer {
+  job: Job;
+}
+export interface ResultsRequest {
+  /** In execution order; the bot records them in this order. */
+  results: StepResult[];
+}
+export type ResultOutcome = 'accepted' | 'duplicate';
+/** Results are keyed by (runId, stepId, attempt); a resent result is acknowledged as 'duplicate'. */
+export interface ResultAck {
+  runId: number;
+  stepId: StepId;
+  attempt: number;
+  outcome: ResultOutcome;
+}
+export interface ResultsAnswer {
+  acks: ResultAck[];
+}
+/** Every non-2xx answer from the runner API. On a 403 to /results, acks covers the results recorded before it. */
+export interface ApiErrorBody {
+  error: string;
+  message: string;
+  acks?: ResultAck[];
+}
+
+export function resultKey(result: Pick<StepResult, 'runId' | 'stepId' | 'attempt'>): string {
+  return `${result.runId}/${result.stepId}/${result.attempt}`;
+}
+
+export const validatePollRequest = (value: unknown): Result<PollRequest> =>
+  guard(() => {
+    const o = record(value, 'body', [], ['waitMs']);
+    return Object.hasOwn(o, 'waitMs')
+      ? { waitMs: integer(o.waitMs, 'body.waitMs', 0, MAX_POLL_WAIT_MS) }
+      : {};
+  });
+
+export const validateResultsRequest = (value: unknown): Result<ResultsRequest> =>
+  guard(() => {
+    const o = record(value, 'body', ['results']);
+    return { results: list(o.results, 'body.results', 1, MAX_RESULTS_PER_REQUEST, readStepResult) };
+  });
+
+export const validateStepResult = (value: unknown): Result<StepResult> =>
+  guard(() => readStepResult(value, 'result'));
+
+export const validateHeartbeat = (value: unknown): Result<Heartbeat> =>
+  guard(() => {
+    const o = record(value, 'body', ['info', 'runId', 'stepId']);
+    return {
+      info: readRunnerInfo(o.info, 'body.info'),
+      runId: o.runId === null ? null : integer(o.runId, 'body.runId', 1, Number.MAX_SAFE_INTEGER),
+      stepId: o.stepId === null ? null : member(o.stepId, 'body.stepId', STEP_IDS),
+    };
+  });
+
+export const validateJob = (value: unknown): Result<Job> => guard(() => readJob(value, 'job'));
+
+export const validatePollAnswer = (value: unknown): Result<PollAnswer> =>
+  guard(() => ({ job: readJob(record(value, 'body', ['job']).job, 'body.job') }));
+
+export const validateResultsAnswer = (value: unknown): Result<ResultsAnswer> =>
+  guard(() => {
+    const o = record(value, 'body', ['acks']);
+    return { acks: list(o.acks, 'body.acks', 0, MAX_RESULTS_PER_REQUEST, readAck) };
+  });
+
+export const validateHeartbeatAnswer = (value: unknown): Result<HeartbeatAnswer> =>
+  guard(() => {
+    const o = record(value, 'body', ['cancel']);
+    const runIds = (v: unknown, where: string) => integer(v, where, 1, Number.MAX_SAFE_INTEGER);
+    return { cancel: list(o.cancel, 'body.cancel', 0, MAX_CANCELS, runIds) };
+  });
+
+/** Every StepResult field but the optional rebootRequired. */
+const STEP_RESULT_FIELDS = [
+  ...(['runId', 'attempt', 'stepId', 'index', 'status', 'startedAt', 'endedAt', 'durationMs'] as const),
+  ...(['exitCode', 'stdout', 'stderr', 'truncated', 'errorExcerpt'] as const),
+] satisfies Array<keyof StepResult>;
+
+function readStepResult(value: unknown, where: string): StepResult {
+  const o = record(value, where, STEP_RESULT_FIELDS, ['rebootRequired']);
+  const result: StepResult = {
+    runId: integer(o.runId, `${where}.runId`, 1, Number.MAX_SAFE_INTEGER),
+    attempt: integer(o.attempt, `${where}.attempt`, 0, 1_000_000),
+    stepId: member(o.stepId, `${where}.stepId`, STEP_IDS),
+    index: integer(o.index, `${where}.index`, 0, MAX_STEPS_PER_JOB - 1),
+    status: member(o.status, `${where}.status`, STEP_STATUSES),
+    startedAt: isoTime(o.startedAt, `${where}.startedAt`),
+    endedAt: isoTime(o.endedAt, `${where}.endedAt`),
+    durationMs: finite(o.durationMs, `${where}.durationMs`, 0, MAX_DURATION_MS),
+    // Windows exit codes are 32-bit and show up both signed and unsigned.
+    exitCode: o.exitCode === null ? null : integer(o.exitCode, `${where}.exitCode`, -(2 ** 31), 2 ** 32 - 1),
+    stdout: text(o.stdout, `${where}.stdout`, OUTPUT_CAP_CHARS),
+    stderr: text(o.stderr, `${where}.stderr`, OUTPUT_CAP_CHARS),
+    truncated: flag(o.truncated, `${where}.truncated`),
+    errorExcerpt:
+      o.errorExcerpt === null ? null : text(o.errorExcerpt, `${where}.errorExcerpt`, EXCERPT_CAP_CHARS),
+  };
+  if (Object.hasOwn(o, 'rebootRequired'))
+    result.rebootRequired = flag(o.rebootRequired, `${where}.rebootRequired`);
+  return result;
+}
+
+function readRunnerInfo(value: unknown, where: string): RunnerInfo {
+  const o = record(value, where, ['runnerId', 'version', 'profile']);
+  const runnerId = text(o.runnerId, `${where}.runnerId`, 64);
+  if (!RUNNER_ID_PATTERN.test(runnerId)) throw new Invalid(`${where}.runnerId`, 'not a valid runner id');
+  return {
+    runnerId,
+    version: text(o.version, `${where}.version`, 64),
+    profile: readProfile(o.profile, `${where}.profile`),
+  };
+}
+
+function readProfile(value: unknown, where: string): ServerProfile {
+  const o = record(value, where, ['server', 'product', 'package', 'stagingDir', 'minFreeGb'], ['edition']);
+  const pkg = record(o.package, `${where}.package`, ['source', 'fileName', 'sha256', 'version']);
+  const shaped: ServerProfile = {
+    server: text(o.server, `${where}.server`, 253),
+    product: member(o.product, `${where}.product`, PRODUCT_FAMILIES),
+    package: {
+      source: text(pkg.source, `${where}.package.source`, 1000),
+      fileName: text(pkg.fileName, `${where}.package.fileName`, 200),
+      sha256: text(pkg.sha256, `${where}.package.sha256`, 64),
+      version: text(pkg.version, `${where}.package.version`, 40),
+    },
+    stagingDir: text(o.stagingDir, `${where}.stagingDir`, 1000),
+    minFreeGb: integer(o.minFreeGb, `${where}.minFreeGb`, 1, 1000),
+  };
+  if (Object.hasOwn(o, 'edition')) shaped.edition = member(o.edition, `${where}.edition`, EDITIONS);
+  // The domain owns the content rules (host names, paths, hash); reuse them rather than restate them.
+  const checked = validateProfile(shaped);
+  if (!checked.ok) throw new Invalid(where, checked.error.message);
+  return checked.value;
+}
+
+function readJob(value: unknown, where: string): Job {
+  const o = record(value, where, ['runId', 'attempt', 'server', 'request', 'steps', 'startIndex']);
+  const steps = list(o.steps, `${where}.steps`, 1, MAX_STEPS_PER_JOB, (v, w) => member(v, w, STEP_IDS));
+  return {
+    runId: integer(o.runId, `${where}.runId`, 1, Number.MAX_SAFE_INTEGER),
+    attempt: integer(o.attempt, `${where}.attempt`, 0, 1_000_000),
+    server: hostName(o.server, `${where}.server`, 'server'),
+    request: readUpdateRequest(o.request, `${where}.request`),
+    steps,
+    startIndex: integer(o.startIndex, `${where}.startIndex`, 0, steps.length - 1),
+  };
+}
+
+function readUpdateRequest(value: unknown, where: string): UpdateRequest {
+  const o = record(value, where, ['server', 'edition'], ['sqlServerFqdn', 'collocated']);
+  const request: UpdateRequest = {
+    server: hostName(o.server, `${where}.server`, 'server'),
+    edition: member(o.edition, `${where}.edition`, EDITIONS),
+  };
+  if (Object.hasOwn(o, 'sqlServerFqdn'))
+    request.sqlServerFqdn = hostName(o.sqlServerFqdn, `${where}.sqlServerFqdn`, 'sql');
+  if (Object.hasOwn(o, 'collocated')) request.collocated = flag(o.collocated, `${where}.collocated`);
+  return request;
+}
+
+function readAck(value: unknown, where: string): ResultAck {
+  const o = record(value, where, ['runId', 'stepId', 'attempt', 'outcome']);
+  return {
+    runId: integer(o.runId, `${where}.runId`, 1, Number.MAX_SAFE_INTEGER),
+    stepId: member(o.stepId, `${where}.stepId`, STEP_IDS),
+    attempt: integer(o.attempt, `${where}.attempt`, 0, 1_000_000),
+    outcome: member(o.outcome, `${where}.outcome`, ['accepted', 'duplicate'] as const),
+  };
+}
+
+/** Thrown only inside this module, to keep each reader linear; guard() turns it into a value. */
+class Invalid extends Error {
+  constructor(
+    readonly where: string,
+    readonly problem: string,
+  ) {
+    super(`${where}: ${problem}`);
+  }
+}
+
+function guard<T>(read: () => T): Result<T> {
+  try {
+    return ok(read());
+  } catch (error) {
+    if (error instanceof Invalid) {
+      return fail('invalid-message', `${error.where}: ${error.problem}.`, { path: error.where });
+    }
+    // Exotic inputs (a Proxy, a throwing getter) cannot come from JSON.parse; refuse them all the same.
+    return fail('invalid-message', 'The message could not be read.', {});
+  }
+}
+
+function record(
+  value: unknown,
+  where: string,
+  required: readonly string[],
+  optional: readonly string[] = [],
+): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Invalid(where, 'expected an object');
+  for (const key of Object.keys(value)) {
+    if (!required.includes(key) && !optional.includes(key))
+      throw new Invalid(where, `unexpected field "${preview(key)}"`);
+  }
+  for (const key of required)
+    if (!Object.hasOwn(value, key)) throw new Invalid(where, `missing field "${key}"`);
+  return value as Record<string, unknown>;
+}
+
+function text(value: unknown, where: string, maxChars: number): string {
+  if (typeof value !== 'string') throw new Invalid(where, 'expected a string');
+  if (value.length > maxChars) throw new Invalid(where, `longer than ${maxChars} characters`);
+  return value;
+}
+
+function finite(value: unknown, where: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new Invalid(where, 'expected a finite number');
+  if (value < min || value > max) throw new Invalid(where, `expected a number from ${min} to ${max}`);
+  return value;
+}
+
+function integer(value: unknown, where: string, min: number, max: number): number {
+  const n = finite(value, where, min, max);
+  if (!Number.isInteger(n)) throw new Invalid(where, 'expected a whole number');
+  return n;
+}
+
+function flag(value: unknown, where: string): boolean {
+  if (typeof value !== 'boolean') throw new Invalid(where, 'expected true or false');
+  return value;
+}
+
+function member<T extends string>(value: unknown, where: string, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new Invalid(where, `expected one of ${allowed.join(', ')}`);
+  }
+  return value as T;
+}
+
+function list<T>(
+  value: unknown,
+  where: string,
+  min: number,
+  max: number,
+  item: (value: unknown, where: string) => T,
+): T[] {
+  if (!Array.isArray(value)) throw new Invalid(where, 'expected an array');
+  if (value.length < min || value.length > max) throw new Invalid(where, `expected ${min} to ${max} items`);
+  // Indexed rather than .map(), which would skip the holes of a sparse array.
+  return Array.from({ length: value.length }, (_, i) => item(value[i], `${where}[${i}]`));
+}
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
+
+function isoTime(value: unknown, where: string): string {
+  const s = text(value, where, 40);
+  if (!ISO_TIME.test(s) || !Number.isFinite(Date.parse(s)))
+    throw new Invalid(where, 'expected an ISO 8601 time');
+  return s;
+}
+
+function hostName(value: unknown, where: string, what: 'server' | 'sql'): string {
+  const checked = validateHostName(text(value, where, 253), what);
+  if (!checked.ok) throw new Invalid(where, checked.error.message);
+  return checked.value;
+}
