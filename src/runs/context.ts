@@ -1,7 +1,7 @@
 import type { Logger } from '../log.js';
 import type { AuditEvent, Store } from '../store/store.js';
 import type { Decision, Person, RunRecord, RunStatus, StepRecord } from '../store/types.js';
-import type { Policy } from './policy.js';
+import type { MaintenanceWindow, Policy } from './policy.js';
 
 /** What changed about a run; the presenter turns each change into card updates and replies. */
 export type RunChange =
@@ -20,6 +20,8 @@ export interface RunObserver {
 export interface Refusal {
   key: string;
   params: Record<string, string | number>;
+  /** For maintenance-window refusals: the windows, so the edge can name them in the reader's language. */
+  windows?: MaintenanceWindow[] | undefined;
 }
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; refusal: Refusal };

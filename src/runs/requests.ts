@@ -3,7 +3,7 @@ import { closest } from '../commands/index.js';
 import type { RunnerRecord } from '../store/store.js';
 import { ACTIVE_STATUSES, type Person, type RunRecord } from '../store/types.js';
 import { personRef, refuse, type Outcome, type RunContext } from './context.js';
-import { mayRequest, nextAllowedTime, poolOf } from './policy.js';
+import { mayRequest, nextAllowedTime, poolOf, windowsFor } from './policy.js';
 
 export interface RequestInput {
   request: UpdateRequest;
@@ -64,9 +64,12 @@ export function blockingRun(ctx: RunContext, server: string, exceptRunId?: numbe
 
 export function windowRefusal(ctx: RunContext, server: string): Outcome<null> {
   const next = nextAllowedTime(ctx.deps.policy, server, ctx.deps.now());
-  return next
-    ? refuse('bot.maintenance-window', { server, next: next.toISOString() })
-    : { ok: true, value: null };
+  if (!next) return { ok: true, value: null };
+  const windows = windowsFor(ctx.deps.policy, server);
+  return {
+    ok: false,
+    refusal: { key: 'bot.maintenance-window', params: { server, next: next.toISOString() }, windows },
+  };
 }
 
 /** `update`: checks rights, server, plan, one-run-per-server and the window, then records a planned run. */

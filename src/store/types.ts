@@ -27,6 +27,20 @@ export type RunStatus =
   | 'expired'
   | 'aborted';
 
+export const RUN_STATUSES: readonly RunStatus[] = [
+  'planned',
+  'awaiting-approval',
+  'queued',
+  'running',
+  'succeeded',
+  'failed',
+  'interrupted',
+  'cancelled',
+  'rejected',
+  'expired',
+  'aborted',
+];
+
 export const ACTIVE_STATUSES: readonly RunStatus[] = [
   'awaiting-approval',
   'queued',

@@ -1,0 +1,110 @@
+import type { Config } from './config.js';
+import { Notifier } from './bot/notifier.js';
+import { PatchBot } from './bot/patch-bot.js';
+import { Presenter } from './bot/presenter.js';
+import { startBotServer, type BotServer } from './bot/server.js';
+import { TeamsSender } from './bot/teams-sender.js';
+import { createViews } from './cards/views.js';
+import { CardActions } from './dialogs/card-actions.js';
+import { PendingQuestions } from './dialogs/pending.js';
+import { CommandRouter } from './dialogs/router.js';
+import type { Logger } from './log.js';
+import { RunService } from './runs/service.js';
+import { LowdbStore } from './store/lowdb-store.js';
+import type { OutboxItem, Store } from './store/store.js';
+
+export interface App {
+  config: Config;
+  store: Store;
+  runs: RunService;
+  notifier: Notifier;
+  http: BotServer;
+  /** Base URL of the bot's HTTP server, e.g. http://127.0.0.1:3978 */
+  url: string;
+  stop(): Promise<void>;
+}
+
+export interface AppOptions {
+  now?: () => Date;
+  /** How often undecided runs expire, silent runners are noticed and downtime warnings go out. */
+  sweepIntervalMs?: number;
+}
+
+/**
+ * The composition root: builds every part of the bot from the config and wires them together.
+ * Nothing else constructs services; src/main.ts calls this, and so do the end-to-end tests.
+ */
+export async function createApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
+  const now = options.now ?? (() => new Date());
+  const store = await LowdbStore.open(config.dataDir, now);
+  // Teams refreshes a card per user only for Teams user ids (29:...); with any other form of id
+  // (AAD object id, '*') the buttons stay on the shared card and the bot checks each click.
+  const approverIds =
+    config.policy.approvers.every((id) => id.startsWith('29:')) && config.policy.approvers.length > 0
+      ? config.policy.approvers
+      : undefined;
+  const views = createViews({ now, approverIds, runnerOfflineAfterMs: config.heartbeatTimeoutMs });
+  let notifier: Notifier | undefined;
+  const presenter = new Presenter(store, views, { kick: () => notifier?.kick() });
+  const runs = new RunService({
+    store,
+    policy: config.policy,
+    now,
+    observer: presenter,
+    logger: logger.child({ area: 'runs' }),
+    heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+  });
+  const router = new CommandRouter({ runs, store, views, pending: new PendingQuestions() });
+  const cardActions = new CardActions(runs, views);
+
+  const rememberCard = async (item: OutboxItem, activityId: string | undefined) => {
+    const run = item.onSent && activityId ? store.getRun(item.onSent.rememberAsCardOf) : undefined;
+    if (run && !run.cardActivityId && activityId) await runs.attachCard(run, activityId);
+  };
+  const http = await startBotServer({
+    config,
+    logger,
+    store,
+    backend: runs.dispatcher,
+    createBot: (adapter) => {
+      notifier = new Notifier({
+        store,
+        sender: new TeamsSender(adapter, config.bot.MicrosoftAppId, store),
+        logger: logger.child({ area: 'notifier' }),
+        onSent: rememberCard,
+      });
+      return new PatchBot({ router, cardActions, store, logger });
+    },
+    onRunnerRefusal: (event) => {
+      void store
+        .appendAudit({
+          at: now().toISOString(),
+          action: 'refuse',
+          actor: { runnerId: event.runnerId ?? '(unknown)' },
+          detail: { why: event.reason, path: event.path, remote: event.remote },
+        })
+        .catch((error: unknown) => logger.error({ err: error }, 'audit write failed'));
+    },
+  });
+  const delivery = notifier!;
+  delivery.kick();
+  const sweeper = setInterval(() => {
+    runs.sweep().catch((error: unknown) => logger.error({ err: error }, 'sweep failed'));
+  }, options.sweepIntervalMs ?? 5_000);
+  sweeper.unref();
+
+  return {
+    config,
+    store,
+    runs,
+    notifier: delivery,
+    http,
+    url: http.url,
+    stop: async () => {
+      clearInterval(sweeper);
+      await http.close();
+      await delivery.stop();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import { INPUT_IDS, VERBS } from '../cards/verbs.js';
+import { createTranslator, type Translator } from '../i18n/index.js';
+import { sameConversation } from '../runs/context.js';
+import type { Actor, Outcome, RunService } from '../runs/service.js';
+import type { Person, RunRecord } from '../store/types.js';
+import type { CardAttachment } from './turn.js';
+import { refusalText } from './update-dialog.js';
+import type { Views } from './views.js';
+
+/** A card button press (Action.Execute) as the edge hands it over: who, where, verb, raw data. */
+export interface CardAction {
+  verb: unknown;
+  data: unknown;
+  user: Person;
+  conversationId: string;
+  locale: string;
+}
+
+/** What the invoke answers: the refreshed card for the clicking user, or a short message. */
+export type CardActionAnswer = { card: CardAttachment } | { message: string };
+
+type Handler = (runId: number, data: Record<string, unknown>, actor: Actor) => Promise<Outcome<RunRecord>>;
+
+const MAX_REASON = 500;
+
+/**
+ * One handler per verb; the verb names are the ones the card templates use (src/cards/verbs.ts).
+ * The payload is untrusted: anything that is not the expected shape is refused, never thrown.
+ */
+export class CardActions {
+  private readonly handlers: Record<string, Handler>;
+
+  constructor(
+    private readonly runs: RunService,
+    private readonly views: Views,
+  ) {
+    this.handlers = {
+      [VERBS.planConfirm]: (id, _d, actor) => runs.confirm(id, actor),
+      [VERBS.planCancel]: (id, _d, actor) => runs.dismiss(id, actor),
+      [VERBS.runApprove]: (id, _d, actor) => runs.approve(id, actor),
+      [VERBS.runReject]: (id, d, actor) => {
+        const reason = d[INPUT_IDS.reason];
+        return runs.reject(id, actor, typeof reason === 'string' ? reason.slice(0, MAX_REASON) : undefined);
+      },
+      [VERBS.runRetry]: (id, d, actor) => {
+        const checked = d[INPUT_IDS.serverChecked];
+        return runs.retry(id, actor, checked === true || checked === 'true');
+      },
+      [VERBS.runAbort]: (id, _d, actor) => runs.abort(id, actor),
+      [VERBS.runRefresh]: (id, _d, actor) => this.current(id, actor),
+    };
+  }
+
+  async handle(action: CardAction): Promise<CardActionAnswer> {
+    const t = createTranslator(action.locale);
+    const handler =
+      typeof action.verb === 'string' && Object.hasOwn(this.handlers, action.verb)
+        ? this.handlers[action.verb]
+        : undefined;
+    const data = isRecord(action.data) ? action.data : {};
+    const runId = parseRunId(data.runId);
+    if (!handler || runId === null) return { message: t.t('bot.action.invalid') };
+    const outcome = await handler(runId, data, {
+      person: action.user,
+      conversationId: action.conversationId,
+    });
+    if (!outcome.ok) return this.refused(t, runId, outcome.refusal, action);
+    return { card: this.views.runCard(outcome.value, createTranslator(outcome.value.locale), action.user) };
+  }
+
+  /** The run as it is now, for Teams' card refresh; only inside the run's own conversation. */
+  private async current(runId: number, actor: Actor): Promise<Outcome<RunRecord>> {
+    const run = await this.runs.ctx.store.findRun(runId);
+    return run && sameConversation(run.conversationId, actor.conversationId)
+      ? { ok: true, value: run }
+      : { ok: false, refusal: { key: 'bot.run-not-found', params: { runId } } };
+  }
+
+  /** A refused click on a stale card also gets the card as it is now, so the buttons disappear. */
+  private async refused(
+    t: Translator,
+    runId: number,
+    refusal: { key: string; params: Record<string, string | number> },
+    action: CardAction,
+  ): Promise<CardActionAnswer> {
+    if (refusal.key === 'bot.card-stale') {
+      const run = await this.runs.ctx.store.findRun(runId);
+      if (run) {
+        return { card: this.views.runCard(run, createTranslator(run.locale), action.user) };
+      }
+    }
+    return { message: refusalText(t, refusal) };
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function parseRunId(value: unknown): number | null {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value;
+  if (typeof value === 'string' && /^\d{1,9}$/.test(value) && Number(value) > 0) return Number(value);
+  return null;
+}

@@ -1,0 +1,145 @@
+import { parseCommand, type ParsedCommand, type StatusTarget } from '../commands/index.js';
+import {
+  createTranslator,
+  isSupportedLocale,
+  resolveLocale,
+  SUPPORTED_LOCALES,
+  type Translator,
+} from '../i18n/index.js';
+import type { RunService } from '../runs/service.js';
+import type { Store } from '../store/store.js';
+import type { RunRecord } from '../store/types.js';
+import type { PendingQuestions } from './pending.js';
+import type { Turn } from './turn.js';
+import { refusalText, UpdateDialog } from './update-dialog.js';
+import type { Views } from './views.js';
+
+export interface RouterDeps {
+  runs: RunService;
+  store: Store;
+  views: Views;
+  pending: PendingQuestions;
+}
+
+const HISTORY_LIMIT = 10;
+
+/** Routes one chat message to the dialog for its command. */
+export class CommandRouter {
+  private readonly update: UpdateDialog;
+
+  constructor(private readonly deps: RouterDeps) {
+    this.update = new UpdateDialog(deps);
+  }
+
+  async onMessage(turn: Turn, text: string): Promise<void> {
+    const t = createTranslator(turn.locale);
+    const parsed = parseCommand(text);
+    if (!parsed.ok) {
+      if (parsed.error.code !== 'too-long' && (await this.update.answer(turn, t, text))) return;
+      await turn.reply(refusalText(t, { key: `error.${parsed.error.code}`, params: parsed.error.params }));
+      return;
+    }
+    // A new command replaces any open question.
+    this.deps.pending.take(turn.conversationId, turn.user.id);
+    await this.run(turn, t, parsed.value);
+  }
+
+  private async run(turn: Turn, t: Translator, command: ParsedCommand): Promise<void> {
+    const { views, store, runs } = this.deps;
+    switch (command.name) {
+      case 'update':
+      case 'plan':
+        return this.update.start(turn, t, command);
+      case 'status':
+        await turn.reply(await this.status(turn, t, command.target));
+        return;
+      case 'cancel': {
+        const result = await runs.cancel(command.runId, {
+          person: turn.user,
+          conversationId: turn.conversationId,
+        });
+        await turn.reply(
+          result.ok
+            ? t.t(result.value.status === 'cancelled' ? 'bot.cancel.done' : 'bot.cancel.requested', {
+                runId: command.runId,
+              })
+            : refusalText(
+                t,
+                result.refusal.key === 'bot.card-stale'
+                  ? { key: 'bot.cancel.not-active', params: result.refusal.params }
+                  : result.refusal,
+              ),
+        );
+        return;
+      }
+      case 'history': {
+        const finished = await store.finishedRuns({
+          server: command.server ?? undefined,
+          limit: HISTORY_LIMIT,
+        });
+        await turn.reply(
+          finished.length ? { attachments: [views.history(finished, t)] } : t.t('history.none'),
+        );
+        return;
+      }
+      case 'runners': {
+        const all = store.runners();
+        await turn.reply(all.length ? { attachments: [views.runners(all, t)] } : t.t('runners.none'));
+        return;
+      }
+      case 'language':
+        return this.language(turn, t, command.locale);
+      case 'help':
+        await turn.reply({ attachments: [views.help(t, command.topic)] });
+        return;
+    }
+  }
+
+  private async status(turn: Turn, t: Translator, target: StatusTarget) {
+    const { store, views } = this.deps;
+    let runs: RunRecord[];
+    if (target.kind === 'run') {
+      const run = await store.findRun(target.runId);
+      if (!run) return t.t('bot.run-not-found', { runId: target.runId });
+      runs = [run];
+    } else {
+      runs = store
+        .liveRuns()
+        .filter((r) => r.status !== 'planned' && (target.kind === 'all' || r.server === target.server));
+      if (target.kind === 'server' && runs.length === 0) {
+        runs = await store.finishedRuns({ server: target.server, limit: 1 });
+      }
+    }
+    return runs.length ? { attachments: [views.status(runs, t)] } : t.t('status.none');
+  }
+
+  private async language(turn: Turn, t: Translator, tag: string | null): Promise<void> {
+    const { store } = this.deps;
+    const current = store.getConversation(turn.conversationId);
+    if (tag === null) {
+      await turn.reply(t.t('bot.language.current', { language: current?.locale ?? turn.userLocale }));
+      return;
+    }
+    const chosen = tag.toLowerCase() === 'auto' ? null : resolveExact(tag);
+    if (tag.toLowerCase() !== 'auto' && chosen === null) {
+      await turn.reply(
+        t.t('bot.language.unsupported', { value: tag, supported: SUPPORTED_LOCALES.join(', ') }),
+      );
+      return;
+    }
+    await store.saveConversation({
+      conversationId: turn.conversationId,
+      reference: current?.reference ?? {},
+      locale: chosen,
+    });
+    const next = createTranslator(chosen ?? turn.userLocale);
+    await turn.reply(next.t('bot.language.set', { language: chosen ?? next.locale }));
+  }
+}
+
+/** A tag the bot really speaks (de, de-AT, de-DE -> de-DE); null for anything else. */
+function resolveExact(tag: string): string | null {
+  const resolved = resolveLocale(tag);
+  const language = tag.toLowerCase().split('-')[0];
+  return isSupportedLocale(resolved) && resolved.toLowerCase().startsWith(`${language}-`) ? resolved : null;
+}

@@ -1,0 +1,121 @@
+import { parseCommand, type UpdateCommand } from '../commands/index.js';
+import { runStatusName, type Translator } from '../i18n/index.js';
+import { RUN_STATUSES, type RunStatus } from '../store/types.js';
+import type { MaintenanceWindow } from '../runs/policy.js';
+import type { Refusal, RunService } from '../runs/service.js';
+import type { PendingQuestions } from './pending.js';
+import type { Turn } from './turn.js';
+import type { Views } from './views.js';
+
+export interface UpdateDialogDeps {
+  runs: RunService;
+  views: Views;
+  pending: PendingQuestions;
+}
+
+/** "Sat, Sun 01:00-05:00 (Europe/Berlin)" with weekday names in the reader's language. */
+function describeWindows(t: Translator, windows: MaintenanceWindow[]): string {
+  const weekday = new Intl.DateTimeFormat(t.locale, { weekday: 'short', timeZone: 'UTC' });
+  // 2023-01-01 was a Sunday, so day n of the week is January n+1.
+  const dayName = (day: number) => weekday.format(new Date(Date.UTC(2023, 0, 1 + day)));
+  return t.formatList(
+    windows.map((w) => `${w.days.map(dayName).join(', ')} ${w.start}-${w.end} (${w.timeZone})`),
+  );
+}
+
+/** A refusal in the reader's language: statuses by their localized names, times as local dates. */
+export function refusalText(t: Translator, refusal: Refusal): string {
+  const params: Record<string, string | number> = { ...refusal.params };
+  if (typeof params.status === 'string' && (RUN_STATUSES as readonly string[]).includes(params.status)) {
+    params.status = runStatusName(t, params.status as RunStatus);
+  }
+  if (typeof params.next === 'string') params.next = t.formatDateTime(params.next);
+  if (refusal.windows) params.window = describeWindows(t, refusal.windows);
+  const text = t.t(refusal.key, params);
+  const suggestion = refusal.params.suggestion;
+  return suggestion && !text.includes(String(suggestion))
+    ? `${text} ${t.t('error.suggestion', { suggestion })}`
+    : text;
+}
+
+/**
+ * `update` and `plan`: ask for whatever is missing (server, edition, SQL Server FQDN), one
+ * question at a time, then show the plan card (with Confirm / Cancel for `update`).
+ */
+export class UpdateDialog {
+  constructor(private readonly deps: UpdateDialogDeps) {}
+
+  async start(turn: Turn, t: Translator, command: UpdateCommand): Promise<void> {
+    const question = command.missing[0];
+    if (question) {
+      this.deps.pending.set(turn.conversationId, turn.user.id, command);
+      const params = { command: command.name, server: command.server ?? '' };
+      await turn.reply(t.t(`bot.ask.${question}`, params));
+      return;
+    }
+    if (command.name === 'plan') return this.preview(turn, t, command);
+    return this.request(turn, t, command);
+  }
+
+  /**
+   * Reads a reply to the last question by putting it back into the command line it completes
+   * ("update be01 enterprise" + "sql01.contoso.local" -> "... sql sql01.contoso.local"), so the
+   * one grammar validates answers too. Returns false when there was no open question.
+   */
+  async answer(turn: Turn, t: Translator, text: string): Promise<boolean> {
+    const open = this.deps.pending.take(turn.conversationId, turn.user.id);
+    if (!open) return false;
+    const words = [
+      open.name,
+      open.server ?? '',
+      open.edition ?? '',
+      open.sqlServerFqdn ? `sql ${open.sqlServerFqdn}` : '',
+      open.collocated ? 'collocated' : '',
+    ];
+    const answer = open.missing[0] === 'sql' && !/^\s*(--?)?sql\b/i.test(text) ? `sql ${text}` : text;
+    const parsed = parseCommand(`${words.filter(Boolean).join(' ')} ${answer}`);
+    if (!parsed.ok) {
+      // Keep the question open so the admin can just type the corrected answer.
+      this.deps.pending.set(turn.conversationId, turn.user.id, open);
+      await turn.reply(refusalText(t, { key: `error.${parsed.error.code}`, params: parsed.error.params }));
+      return true;
+    }
+    if (parsed.value.name !== 'update' && parsed.value.name !== 'plan') return false;
+    await this.start(turn, t, parsed.value);
+    return true;
+  }
+
+  private async preview(turn: Turn, t: Translator, command: UpdateCommand): Promise<void> {
+    const result = this.deps.runs.preview(toRequest(command));
+    if (!result.ok) {
+      await turn.reply(refusalText(t, result.refusal));
+      return;
+    }
+    await turn.reply({ attachments: [this.deps.views.preview(result.value.plan, t)] });
+  }
+
+  private async request(turn: Turn, t: Translator, command: UpdateCommand): Promise<void> {
+    const result = await this.deps.runs.request({
+      request: toRequest(command),
+      requester: turn.user,
+      conversationId: turn.conversationId,
+      locale: turn.locale,
+    });
+    if (!result.ok) {
+      await turn.reply(refusalText(t, result.refusal));
+      return;
+    }
+    const run = result.value;
+    const activityId = await turn.reply({ attachments: [this.deps.views.runCard(run, t, turn.user)] });
+    if (activityId) await this.deps.runs.attachCard(run, activityId);
+  }
+}
+
+function toRequest(command: UpdateCommand) {
+  return {
+    server: command.server ?? '',
+    edition: command.edition ?? 'standard',
+    sqlServerFqdn: command.sqlServerFqdn ?? undefined,
+    collocated: command.collocated,
+  };
+}

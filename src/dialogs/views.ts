@@ -1,0 +1,25 @@
+import type { CommandName } from '../commands/index.js';
+import type { Translator } from '../i18n/index.js';
+import type { Plan } from '../procedure/index.js';
+import type { RunnerRecord } from '../store/store.js';
+import type { Person, RunRecord, StepRecord } from '../store/types.js';
+import type { CardAttachment } from './turn.js';
+
+/** The cards dialogs and the presenter show; implemented over the templates in cards/. */
+export interface Views {
+  /** `plan`: the plan with no actions. */
+  preview(plan: Plan, t: Translator): CardAttachment;
+  /**
+   * The one card that shows a run in the conversation, for its current state: the plan with
+   * Confirm / Cancel, waiting for approval (Approve / Reject for approvers when `viewer` is one),
+   * progress, or the final state.
+   */
+  runCard(run: RunRecord, t: Translator, viewer?: Person): CardAttachment;
+  stepReply(run: RunRecord, step: StepRecord, t: Translator): CardAttachment;
+  failure(run: RunRecord, step: StepRecord, t: Translator): CardAttachment;
+  summary(run: RunRecord, t: Translator): CardAttachment;
+  help(t: Translator, topic: CommandName | null): CardAttachment;
+  status(runs: RunRecord[], t: Translator): CardAttachment;
+  history(runs: RunRecord[], t: Translator): CardAttachment;
+  runners(runners: RunnerRecord[], t: Translator): CardAttachment;
+}

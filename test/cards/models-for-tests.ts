@@ -1,0 +1,81 @@
+import {
+  failureCard,
+  helpCard,
+  historyCard,
+  planCard,
+  planCardForRun,
+  progressCard,
+  runnersCard,
+  statusCard,
+  stepResultCard,
+  summaryCard,
+  type CardModels,
+  type CardTemplateName,
+} from '../../src/cards/index.js';
+import type { Translator } from '../../src/i18n/index.js';
+import type { Plan } from '../../src/procedure/index.js';
+import {
+  at,
+  awaitingRun,
+  baseRun,
+  CAROL,
+  failedRun,
+  nowAt,
+  RUNNERS,
+  runningRun,
+  succeededRun,
+} from './fixtures.js';
+
+/** One model per template built from a real plan, the way the bot builds them. */
+export function modelsFor(plan: Plan, t: Translator): { [N in CardTemplateName]: CardModels[N] } {
+  const failed = failedRun(plan);
+  const failedStep = failed.steps[12]!;
+  const rejected = baseRun(plan, {
+    id: 9,
+    status: 'rejected',
+    endedAt: at(1),
+    decisions: [{ by: CAROL, decision: 'rejected', at: at(1), reason: 'Outside the change window' }],
+  });
+  return {
+    plan: planCardForRun(
+      awaitingRun(plan),
+      { showApproval: true, refreshUserIds: ['29:bob', '29:carol'] },
+      t,
+    ),
+    progress: progressCard(runningRun(plan), nowAt(19), t, { refreshUserIds: ['29:alice'] }),
+    'step-result': stepResultCard(failed, failedStep, t),
+    failure: failureCard(failed, failedStep, nowAt(22), t, { refreshUserIds: ['29:alice', '29:bob'] }),
+    summary: summaryCard(succeededRun(plan), t),
+    help: helpCard(t),
+    status: statusCard(
+      [runningRun(plan), { ...awaitingRun(plan), id: 13, server: 'backend02' }],
+      nowAt(19),
+      t,
+    ),
+    history: historyCard([succeededRun(plan), rejected], t),
+    runners: runnersCard(RUNNERS, nowAt(20), t),
+  };
+}
+
+/** Further variations each template must also render cleanly. */
+export function variationsFor(plan: Plan, t: Translator): { [N in CardTemplateName]?: CardModels[N][] } {
+  const running = runningRun(plan);
+  return {
+    plan: [
+      planCard(plan, {}, t),
+      planCardForRun(baseRun(plan), { showConfirm: true }, t),
+      planCardForRun(succeededRun(plan), {}, t),
+    ],
+    progress: [
+      progressCard(baseRun(plan, { status: 'queued' }), nowAt(4), t),
+      progressCard(succeededRun(plan), nowAt(30), t),
+    ],
+    'step-result': [stepResultCard(running, running.steps[0]!, t)],
+    failure: [failureCard(failedRun(plan), failedRun(plan).steps[12]!, nowAt(40), t, { showActions: false })],
+    summary: [summaryCard(baseRun(plan, { status: 'cancelled', endedAt: at(2) }), t)],
+    help: [helpCard(t, 'update'), helpCard(t, 'runners')],
+    status: [statusCard([], nowAt(0), t)],
+    history: [historyCard([], t, { server: 'backend01' })],
+    runners: [runnersCard([], nowAt(0), t)],
+  };
+}
