@@ -115,6 +115,7 @@ describe('requesting and confirming', () => {
     expect(!result.ok && result.refusal).toEqual({
       key: 'bot.maintenance-window',
       params: { server: 'backend01', next: '2026-11-28T01:00:00.000Z' },
+      windows: [{ days: [6], start: '01:00', end: '05:00', timeZone: 'UTC' }],
     });
   });
 
