@@ -2,9 +2,12 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Low } from 'lowdb';
 import { DataFile } from 'lowdb/node';
+import { emptyHotState, parseHotState, restoreEntry, restoreRun, type HotState } from './hot-state.js';
 import { MonthlyJsonl } from './jsonl.js';
+import { lockDataDir } from './lock.js';
+import { RunArchive } from './run-archive.js';
 import {
-  StoreCorruptError,
+  StoreWriteError,
   type AuditEvent,
   type ConversationRecord,
   type OutboxItem,
@@ -13,193 +16,297 @@ import {
 } from './store.js';
 import { FINAL_STATUSES, type RunRecord } from './types.js';
 
-/** The hot file: only what is live. Finished runs and audit events live in monthly JSONL files. */
-interface HotState {
-  version: 1;
-  lastRunId: number;
-  lastOutboxId: number;
-  runs: Record<string, RunRecord>;
-  runners: Record<string, RunnerRecord>;
-  conversations: Record<string, ConversationRecord>;
-  outbox: OutboxItem[];
+export interface OpenOptions {
+  /**
+   * Read without taking the lock, repairing or writing: for admin commands that only look
+   * (they may run beside the bot). Every mutation rejects.
+   */
+  readOnly?: boolean;
 }
 
-const EMPTY: HotState = {
-  version: 1,
-  lastRunId: 0,
-  lastOutboxId: 0,
-  runs: {},
-  runners: {},
-  conversations: {},
-  outbox: [],
-};
+const isFinal = (run: RunRecord): boolean => FINAL_STATUSES.includes(run.status);
 
 /**
  * lowdb rewrites its whole file on each write, so the hot file holds only live state and stays
  * small; lowdb's writer (steno) writes to a temp file and renames it, so a crash never leaves a
- * half-written store. This class is the single owner of the file: all writes go through it.
+ * half-written store. This class is the single owner of the file: its mutations run one at a
+ * time, each with its own write (lowdb would otherwise coalesce them and one failure could not
+ * be told from another), and the lock keeps other processes out.
  */
 export class LowdbStore implements Store {
-  private constructor(
-    private readonly db: Low<HotState>,
-    private readonly archive: MonthlyJsonl<RunRecord>,
-    private readonly audit: MonthlyJsonl<AuditEvent>,
-    private readonly now: () => Date,
-  ) {}
+  readonly file: string;
+  private readonly db: Low<HotState>;
+  private readonly archive: RunArchive;
+  private readonly audit: MonthlyJsonl<AuditEvent>;
+  /** The hot file's text as last read or written: what a failed mutation goes back to. */
+  private committedText = JSON.stringify(emptyHotState());
+  private serializedText = '';
+  private hotFileFound = false;
+  private mutations: Promise<unknown> = Promise.resolve();
+  /** Final runs still in the hot file whose archive copy is already written. */
+  private readonly archivedButNotRemoved = new Set<number>();
+  private releaseLock: () => void = () => undefined;
 
-  static async open(dir: string, now: () => Date = () => new Date()): Promise<LowdbStore> {
-    await mkdir(dir, { recursive: true });
-    const file = path.join(dir, 'state.json');
-    const adapter = new DataFile<HotState>(file, {
+  private constructor(
+    readonly dir: string,
+    private readonly now: () => Date,
+    private readonly readOnly: boolean,
+  ) {
+    this.file = path.join(dir, 'state.json');
+    const adapter = new DataFile<HotState>(this.file, {
       parse: (text) => {
-        try {
-          return JSON.parse(text) as HotState;
-        } catch (error) {
-          throw new StoreCorruptError(file, error);
-        }
+        const state = parseHotState(text, this.file);
+        this.committedText = text;
+        this.hotFileFound = true;
+        return state;
       },
-      stringify: (data) => JSON.stringify(data),
+      stringify: (data) => (this.serializedText = JSON.stringify(data)),
     });
-    const db = new Low<HotState>(adapter, structuredClone(EMPTY));
-    await db.read();
-    if (db.data.version !== 1 || typeof db.data.runs !== 'object') {
-      throw new StoreCorruptError(file, new Error('unexpected layout'));
-    }
-    const store = new LowdbStore(
-      db,
-      new MonthlyJsonl(path.join(dir, 'archive'), 'runs'),
-      new MonthlyJsonl(path.join(dir, 'audit'), 'audit'),
-      now,
-    );
-    await store.archiveFinished();
-    return store;
+    this.db = new Low<HotState>(adapter, emptyHotState());
+    this.archive = new RunArchive(dir);
+    this.audit = new MonthlyJsonl(path.join(dir, 'audit'), 'audit');
   }
 
-  async nextRunId(): Promise<number> {
-    this.db.data.lastRunId += 1;
-    await this.db.write();
-    return this.db.data.lastRunId;
+  static async open(
+    dir: string,
+    now: () => Date = () => new Date(),
+    options: OpenOptions = {},
+  ): Promise<LowdbStore> {
+    const store = new LowdbStore(dir, now, options.readOnly ?? false);
+    if (store.readOnly) {
+      await store.db.read();
+      return store;
+    }
+    await mkdir(dir, { recursive: true });
+    store.releaseLock = await lockDataDir(dir);
+    try {
+      await store.db.read();
+      await store.repairAfterCrash();
+      return store;
+    } catch (error) {
+      store.releaseLock();
+      throw error;
+    }
+  }
+
+  private get data(): HotState {
+    return this.db.data;
+  }
+
+  nextRunId(): Promise<number> {
+    return this.mutate(async () => {
+      const previous = this.data.lastRunId;
+      this.data.lastRunId = previous + 1;
+      await this.writeOrUndo(() => (this.data.lastRunId = previous));
+      return this.data.lastRunId;
+    });
   }
 
   getRun(id: number): RunRecord | undefined {
-    return this.db.data.runs[String(id)];
+    return this.data.runs[String(id)];
   }
 
+  /** A final run can linger in the hot file when its move to the archive failed; it is not live. */
   liveRuns(): RunRecord[] {
-    return Object.values(this.db.data.runs);
+    return Object.values(this.data.runs).filter((run) => !isFinal(run));
   }
 
-  async saveRun(run: RunRecord): Promise<void> {
-    if (FINAL_STATUSES.includes(run.status)) {
-      // Archive first: a crash in between leaves the run in both places, and open() finishes the move.
-      await this.archive.append(run, this.now());
-      delete this.db.data.runs[String(run.id)];
-    } else {
-      this.db.data.runs[String(run.id)] = run;
-    }
-    await this.db.write();
+  saveRun(run: RunRecord): Promise<void> {
+    return this.mutate(async () => {
+      const key = String(run.id);
+      const previous = this.data.runs[key];
+      this.data.runs[key] = run;
+      await this.writeOrUndo(() => restoreRun(this.data, key, previous, this.committedText));
+      // The final state is on disk now (a restart would finish the move), so a failed move
+      // leaves the run readable in the hot file and is retried with the next one.
+      if (isFinal(run)) await this.moveFinishedToArchive().catch(() => undefined);
+    });
   }
 
   async finishedRuns(filter: { server?: string | undefined; limit: number }): Promise<RunRecord[]> {
-    const seen = new Set<number>();
-    return this.archive.readNewestFirst((run) => {
-      if (seen.has(run.id)) return false;
-      seen.add(run.id);
-      return filter.server === undefined || run.server === filter.server;
-    }, filter.limit);
+    const lingering = Object.values(this.data.runs)
+      .filter((run) => isFinal(run) && (filter.server === undefined || run.server === filter.server))
+      .sort((a, b) => (b.endedAt ?? '').localeCompare(a.endedAt ?? '') || b.id - a.id)
+      .slice(0, Math.max(0, filter.limit));
+    const skip = lingering.map((run) => run.id);
+    const archived = await this.archive.newest({ ...filter, limit: filter.limit - lingering.length }, skip);
+    return [...lingering, ...archived];
   }
 
   async findRun(id: number): Promise<RunRecord | undefined> {
-    return this.getRun(id) ?? (await this.archive.readNewestFirst((run) => run.id === id, 1))[0];
+    return this.getRun(id) ?? (await this.archive.find(id));
   }
 
   getRunner(id: string): RunnerRecord | undefined {
-    return this.db.data.runners[id];
+    return this.data.runners[id];
   }
 
   runners(): RunnerRecord[] {
-    return Object.values(this.db.data.runners);
+    return Object.values(this.data.runners);
   }
 
-  async saveRunner(runner: RunnerRecord): Promise<void> {
-    this.db.data.runners[runner.id] = runner;
-    await this.db.write();
+  saveRunner(runner: RunnerRecord): Promise<void> {
+    return this.mutate(async () => {
+      const previous = this.data.runners[runner.id];
+      this.data.runners[runner.id] = runner;
+      await this.writeOrUndo(() => restoreEntry(this.data.runners, runner.id, previous));
+    });
   }
 
-  async removeRunner(id: string): Promise<void> {
-    delete this.db.data.runners[id];
-    await this.db.write();
+  removeRunner(id: string): Promise<void> {
+    return this.mutate(async () => {
+      const previous = this.data.runners[id];
+      if (previous === undefined) return;
+      delete this.data.runners[id];
+      await this.writeOrUndo(() => restoreEntry(this.data.runners, id, previous));
+    });
   }
 
   getConversation(id: string): ConversationRecord | undefined {
-    return this.db.data.conversations[id];
+    return this.data.conversations[id];
   }
 
-  async saveConversation(conversation: ConversationRecord): Promise<void> {
-    this.db.data.conversations[conversation.conversationId] = conversation;
-    await this.db.write();
+  saveConversation(conversation: ConversationRecord): Promise<void> {
+    return this.mutate(async () => {
+      const id = conversation.conversationId;
+      const previous = this.data.conversations[id];
+      this.data.conversations[id] = conversation;
+      await this.writeOrUndo(() => restoreEntry(this.data.conversations, id, previous));
+    });
   }
 
   async appendAudit(event: AuditEvent): Promise<void> {
-    await this.audit.append(event, new Date(event.at));
+    const at = new Date(event.at);
+    if (Number.isNaN(at.getTime()))
+      throw new Error(`Audit event "${event.action}" has no valid time (at: ${event.at}).`);
+    await this.audit.append(event, at);
   }
 
   readAudit(since?: Date): Promise<AuditEvent[]> {
-    return this.audit
-      .readSince(since)
-      .then((events) => (since ? events.filter((e) => new Date(e.at) >= since) : events));
+    return readAuditLog(this.audit, since);
   }
 
-  async enqueue(item: Omit<OutboxItem, 'id' | 'createdAt' | 'attempts'>): Promise<OutboxItem> {
-    const queued: OutboxItem = {
-      ...item,
-      id: ++this.db.data.lastOutboxId,
-      createdAt: this.now().toISOString(),
-      attempts: 0,
-    };
-    if (queued.kind === 'update') {
+  enqueue(item: Omit<OutboxItem, 'id' | 'createdAt' | 'attempts'>): Promise<OutboxItem> {
+    return this.mutate(async () => {
+      const { outbox: previousOutbox, lastOutboxId: previousId } = this.data;
+      const queued: OutboxItem = {
+        ...item,
+        id: previousId + 1,
+        createdAt: this.now().toISOString(),
+        attempts: 0,
+      };
       // An in-place card update supersedes an older, unsent update of the same message.
-      this.db.data.outbox = this.db.data.outbox.filter(
-        (o) => !(o.kind === 'update' && o.activityId === queued.activityId),
-      );
-    }
-    this.db.data.outbox.push(queued);
-    await this.db.write();
-    return queued;
+      const kept =
+        queued.kind === 'update'
+          ? previousOutbox.filter((o) => !(o.kind === 'update' && o.activityId === queued.activityId))
+          : previousOutbox;
+      this.data.outbox = [...kept, queued];
+      this.data.lastOutboxId = queued.id;
+      await this.writeOrUndo(() => {
+        this.data.outbox = previousOutbox;
+        this.data.lastOutboxId = previousId;
+      });
+      return queued;
+    });
   }
 
   outbox(): OutboxItem[] {
-    return [...this.db.data.outbox];
+    return [...this.data.outbox];
   }
 
-  async completeOutbox(id: number): Promise<void> {
-    this.db.data.outbox = this.db.data.outbox.filter((o) => o.id !== id);
-    await this.db.write();
+  completeOutbox(id: number): Promise<void> {
+    return this.mutate(async () => {
+      const previous = this.data.outbox;
+      if (!previous.some((o) => o.id === id)) return;
+      this.data.outbox = previous.filter((o) => o.id !== id);
+      await this.writeOrUndo(() => (this.data.outbox = previous));
+    });
   }
 
-  async touchOutbox(id: number, attempts: number): Promise<void> {
-    const item = this.db.data.outbox.find((o) => o.id === id);
-    if (item) item.attempts = attempts;
-    await this.db.write();
+  touchOutbox(id: number, attempts: number): Promise<void> {
+    return this.mutate(async () => {
+      const item = this.data.outbox.find((o) => o.id === id);
+      if (!item) return;
+      const previous = item.attempts;
+      item.attempts = attempts;
+      await this.writeOrUndo(() => (item.attempts = previous));
+    });
   }
 
+  /**
+   * Waits for pending mutations and writes once more (callers change runs in place); rejects
+   * when the file cannot be written. The store stays usable, and keeps the lock until the
+   * process exits.
+   */
   async close(): Promise<void> {
-    await this.db.write();
+    if (!this.readOnly) await this.mutate(() => this.writeOrUndo(() => undefined));
   }
 
-  /** Completes a move to the archive that a crash interrupted. */
-  private async archiveFinished(): Promise<void> {
-    const finished = Object.values(this.db.data.runs).filter((r) => FINAL_STATUSES.includes(r.status));
-    if (finished.length === 0) return;
-    const archived = new Set(
-      (await this.archive.readNewestFirst((r) => finished.some((f) => f.id === r.id), finished.length)).map(
-        (r) => r.id,
-      ),
-    );
-    for (const run of finished) {
-      if (!archived.has(run.id)) await this.archive.append(run, this.now());
-      delete this.db.data.runs[String(run.id)];
-    }
-    await this.db.write();
+  /** Runs mutations one at a time, so each one's write and undo see only its own change. */
+  private mutate<T>(mutation: () => Promise<T>): Promise<T> {
+    if (this.readOnly) return Promise.reject(new Error(`The store ${this.file} was opened read-only.`));
+    const done = this.mutations.then(mutation);
+    this.mutations = done.catch(() => undefined);
+    return done;
   }
+
+  private async writeOrUndo(undo: () => void): Promise<void> {
+    try {
+      await this.db.write();
+    } catch (error) {
+      undo();
+      throw new StoreWriteError(this.file, error);
+    }
+    this.committedText = this.serializedText;
+  }
+
+  /**
+   * Moves every final run from the hot file to the archive: archive first, then the hot file.
+   * A crash in between leaves the run in both places; the set (or, after a restart, a look
+   * into the archive) keeps it from being archived twice.
+   */
+  private async moveFinishedToArchive(): Promise<void> {
+    const finished = Object.values(this.data.runs).filter(isFinal);
+    if (finished.length === 0) return;
+    for (const run of finished) {
+      if (this.archivedButNotRemoved.has(run.id)) continue;
+      await this.archive.append(run, this.now());
+      this.archivedButNotRemoved.add(run.id);
+    }
+    for (const run of finished) delete this.data.runs[String(run.id)];
+    await this.writeOrUndo(() => {
+      for (const run of finished) this.data.runs[String(run.id)] = run;
+    });
+    for (const run of finished) this.archivedButNotRemoved.delete(run.id);
+  }
+
+  /**
+   * Finishes a move to the archive that a crash interrupted, and keeps run ids from repeating
+   * when the hot file was moved aside or restored from an older backup.
+   */
+  private async repairAfterCrash(): Promise<void> {
+    const finished = new Set(
+      Object.values(this.data.runs)
+        .filter(isFinal)
+        .map((run) => run.id),
+    );
+    if (finished.size > 0) {
+      for (const id of await this.archive.holding(finished)) this.archivedButNotRemoved.add(id);
+      await this.mutate(() => this.moveFinishedToArchive());
+    }
+    // Without a hot file every month is read; otherwise the newest month shows a stale backup.
+    const highest = await this.archive.highestId(!this.hotFileFound);
+    if (highest > this.data.lastRunId) {
+      await this.mutate(async () => {
+        const previous = this.data.lastRunId;
+        this.data.lastRunId = highest;
+        await this.writeOrUndo(() => (this.data.lastRunId = previous));
+      });
+    }
+  }
+}
+
+async function readAuditLog(log: MonthlyJsonl<AuditEvent>, since?: Date): Promise<AuditEvent[]> {
+  const events = await log.readSince(since);
+  return since ? events.filter((event) => new Date(event.at) >= since) : events;
 }

@@ -48,7 +48,10 @@ export interface OutboxItem {
 /**
  * The bot's persistence, behind one small interface so a shared store can replace the lowdb
  * file without touching dialogs. Reads of hot state are synchronous (held in memory); every
- * mutation resolves once it is on disk.
+ * mutation resolves once it is on disk. A mutation that cannot reach the disk rejects and is
+ * undone in memory, so what the bot sees never runs ahead of what a restart would find. Runs
+ * are shared objects (callers change a run from getRun and then save it): a failed saveRun
+ * puts that object back to its last saved contents.
  */
 export interface Store {
   nextRunId(): Promise<number>;
@@ -78,7 +81,7 @@ export interface Store {
   completeOutbox(id: number): Promise<void>;
   touchOutbox(id: number, attempts: number): Promise<void>;
 
-  /** Finishes pending writes. */
+  /** Finishes pending writes; rejects if the file cannot be written. The store stays usable. */
   close(): Promise<void>;
 }
 
@@ -88,9 +91,28 @@ export class StoreCorruptError extends Error {
     cause: unknown,
   ) {
     super(
-      `The store file ${file} is not valid JSON (${cause instanceof Error ? cause.message : String(cause)}). ` +
+      `The store file ${file} is damaged (${describe(cause)}). ` +
         'The bot stopped without touching it: restore it from a backup or move it aside to start empty.',
     );
     this.name = 'StoreCorruptError';
   }
+}
+
+/** A write that did not reach the disk. The file still holds the state before the change. */
+export class StoreWriteError extends Error {
+  constructor(
+    readonly file: string,
+    cause: unknown,
+  ) {
+    super(
+      `Could not write the store file ${file} (${describe(cause)}). ` +
+        'The change was not saved; the file still holds the previous state. Check free space and permissions.',
+      { cause },
+    );
+    this.name = 'StoreWriteError';
+  }
+}
+
+function describe(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
 }

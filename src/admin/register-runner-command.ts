@@ -1,0 +1,80 @@
+import { parseArgs } from 'node:util';
+import { openBotStore, runCommand, UsageError, type CommandContext } from './cli-support.js';
+import {
+  formatRegistration,
+  formatRunnerList,
+  listRunners,
+  registerRunner,
+  removeRunner,
+} from './register-runner.js';
+
+export const REGISTER_RUNNER_USAGE = `Usage:
+  npm run register-runner -- <server> [--replace]   register a runner; prints its id and secret once
+  npm run register-runner -- --list                 registered runners (ids, servers, last seen)
+  npm run register-runner -- --remove <runner-id>   revoke a runner
+
+Registering and removing change the bot's store, so stop the bot first; --list works while it runs.
+The store is the folder in PATCHBOT_DATA_DIR (see .env.example).`;
+
+export type RegisterRunnerCommand =
+  | { kind: 'register'; server: string; replace: boolean }
+  | { kind: 'list' }
+  | { kind: 'remove'; runnerId: string }
+  | { kind: 'help' };
+
+export function parseRegisterRunnerArgs(argv: string[]): RegisterRunnerCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        replace: { type: 'boolean', default: false },
+        list: { type: 'boolean', default: false },
+        remove: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { kind: 'help' };
+  const chosen = [positionals.length > 0, values.list, values.remove !== undefined].filter(Boolean).length;
+  if (chosen !== 1) throw new UsageError('Give a server to register, or --list, or --remove <runner-id>.');
+  if (positionals.length > 1) throw new UsageError(`One server at a time (got ${positionals.join(' ')}).`);
+  if (values.replace && positionals.length === 0)
+    throw new UsageError('--replace goes with a server to register.');
+  if (values.list) return { kind: 'list' };
+  if (values.remove !== undefined) return { kind: 'remove', runnerId: values.remove };
+  return { kind: 'register', server: positionals[0]!, replace: values.replace };
+}
+
+/** `npm run register-runner`: returns the process exit code. */
+export function runRegisterRunner(argv: string[], context: CommandContext): Promise<number> {
+  const { io } = context;
+  return runCommand(io, REGISTER_RUNNER_USAGE, async () => {
+    const command = parseRegisterRunnerArgs(argv);
+    if (command.kind === 'help') {
+      io.out(`${REGISTER_RUNNER_USAGE}\n`);
+      return;
+    }
+    const store = await openBotStore(context, command.kind === 'list' ? 'read' : 'write');
+    try {
+      if (command.kind === 'list') {
+        io.out(formatRunnerList(listRunners(store)));
+      } else if (command.kind === 'remove') {
+        const removed = await removeRunner(store, command.runnerId, context.now);
+        io.out(`Removed runner ${removed.id} (${removed.server}); its secret no longer works.\n`);
+      } else {
+        const registration = await registerRunner(store, command.server, {
+          replace: command.replace,
+          ...(context.now ? { now: context.now } : {}),
+        });
+        io.out(formatRegistration(registration, context.dataDir));
+      }
+    } finally {
+      await store.close();
+    }
+  });
+}
