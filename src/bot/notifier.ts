@@ -28,13 +28,11 @@ function statusOf(error: unknown): number | undefined {
   return e?.statusCode ?? e?.status ?? e?.response?.status;
 }
 
+/** botbuilder throws a RestError: `statusCode`, and the raw response with case-insensitive headers. */
 function retryAfterMs(error: unknown): number | undefined {
-  const headers = (
-    error as {
-      response?: { headers?: { get?: (n: string) => string | undefined } & Record<string, unknown> };
-    }
-  )?.response?.headers;
-  const raw = headers?.get?.('retry-after') ?? (headers?.['retry-after'] as string | undefined);
+  const headers = (error as { response?: { headers?: { get?: (name: string) => string | undefined } } })
+    ?.response?.headers;
+  const raw = headers?.get?.('retry-after');
   if (!raw) return undefined;
   const seconds = Number(raw);
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
