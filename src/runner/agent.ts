@@ -1,0 +1,369 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Logger } from '../log.js';
+import type { DomainError, PlanStep, StepId } from '../procedure/index.js';
+import type { Heartbeat, HeartbeatAnswer, Job, RunnerInfo, StepResult } from '../protocol/messages.js';
+import type { ResultAck } from '../protocol/validate-messages.js';
+import { RunnerApiError } from './client.js';
+import type { RunHooks, RunReport } from './executor.js';
+import { resultKey, type Journal } from './journal.js';
+import { notStartedResult } from './results.js';
+
+/** The three calls the agent makes to the bot (BotClient in production). */
+export type AgentTransport = {
+  pollJob(signal?: AbortSignal): Promise<Job | null>;
+  sendResults(results: readonly StepResult[], signal?: AbortSignal): Promise<ResultAck[]>;
+  heartbeat(beat: Heartbeat, signal?: AbortSignal): Promise<HeartbeatAnswer>;
+};
+export type JobExecutor = { run(rawJob: unknown, hooks?: RunHooks): Promise<RunReport> };
+export type AgentJournal = Pick<Journal, 'recover' | 'pendingResults' | 'ack' | 'knows' | 'close'>;
+
+export interface RunnerAgentOptions {
+  client: AgentTransport;
+  executor: JobExecutor;
+  /** Owned by the agent from start() on: stop() closes it. */
+  journal: AgentJournal;
+  info: RunnerInfo;
+  logger: Logger;
+  /** Time between heartbeats, busy or idle (default 5 s); a job start and each step start beat at once. */
+  heartbeatIntervalMs?: number;
+  /** Backoff after a failed poll or delivery: doubles from baseMs up to maxMs (default 1 s to 30 s). */
+  backoff?: { baseMs: number; maxMs: number };
+  /** How long stop() waits for the running step to end and for results to be delivered (default 5 s). */
+  stopGraceMs?: number;
+  now?: () => Date;
+}
+
+/** The run held and the step running: what each heartbeat tells the bot. */
+export interface HeldRun {
+  runId: number;
+  attempt: number;
+  stepId: StepId | null;
+}
+
+const MIN_POLL_SPACING_MS = 200;
+
+/**
+ * The runner's main loop: transport + executor + journal. Three loops share one state: the job
+ * loop (long-poll, run), the heartbeat loop (who we are and what we run; brings cancel requests
+ * back) and the delivery loop (sends the journal's outbox in order and forgets a result only once
+ * the bot acknowledged it). The executor never waits for the network: while the bot is
+ * unreachable it works on, and results wait in the journal until the bot is back.
+ */
+export class RunnerAgent {
+  readonly #o: RunnerAgentOptions;
+  readonly #log: Logger;
+  readonly #heartbeatMs: number;
+  /** Ends the poll (and its backoff) only: a stopping agent takes no job but still delivers. */
+  readonly #pollAbort = new AbortController();
+  /** Ends the heartbeat and delivery calls once stop() has flushed what it could. */
+  readonly #loopsAbort = new AbortController();
+  readonly #beatWake = new Wakeup();
+  readonly #deliveryWake = new Wakeup();
+  /** Woken when a step ends or the outbox empties: what stop() waits for. */
+  readonly #settled = new Wakeup();
+  #held: HeldRun | null = null;
+  #stepRunning = false;
+  #cancelRequested = false;
+  /** The bot's latest cancel list, so a job for an already-cancelled run stops before its first step. */
+  #cancelRuns = new Set<number>();
+  #loops: Promise<void>[] = [];
+  #startCalled = false;
+  #stopping: Promise<void> | null = null;
+
+  constructor(options: RunnerAgentOptions) {
+    this.#o = options;
+    this.#log = options.logger.child({ component: 'agent', runnerId: options.info.runnerId });
+    this.#heartbeatMs = options.heartbeatIntervalMs ?? 5000;
+  }
+
+  get currentRun(): Readonly<HeldRun> | null {
+    return this.#held ? { ...this.#held } : null;
+  }
+
+  /**
+   * Recovers from the journal (a step that was running when the runner died becomes an
+   * 'interrupted' result and is never re-run), then starts the loops. Rejects when the journal
+   * cannot be written: a runner that cannot record progress must not take jobs.
+   */
+  async start(): Promise<void> {
+    if (this.#startCalled) throw new Error('the agent was already started');
+    this.#startCalled = true;
+    const recovered = await this.#o.journal.recover(this.#now());
+    const unsent = this.#o.journal.pendingResults().length;
+    this.#log.info({ recovered: recovered.length, unsent }, 'runner agent started');
+    this.#loops = [this.#jobLoop(), this.#heartbeatLoop(), this.#deliveryLoop()];
+  }
+
+  /**
+   * Takes no new job and starts no new step, ends the poll, waits up to stopGraceMs for the
+   * running step to end and for the results to reach the bot, then closes the journal. A step
+   * still running then is not killed (that could leave the server half-patched): it ends on its
+   * own, its result is not recorded, and the next start reports it interrupted.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    this.#pollAbort.abort();
+    if (this.#loops.length > 0) {
+      const deadline = Date.now() + (this.#o.stopGraceMs ?? 5000);
+      const unsettled = () => this.#stepRunning || this.#o.journal.pendingResults().length > 0;
+      this.#deliveryWake.wake();
+      while (unsettled() && Date.now() < deadline) await this.#settled.wait(deadline - Date.now());
+      const unsent = this.#o.journal.pendingResults().length;
+      if (unsettled())
+        this.#log.warn({ unsent, stepRunning: this.#stepRunning }, 'stopping before all is settled');
+    }
+    this.#loopsAbort.abort();
+    for (const wakeup of [this.#beatWake, this.#deliveryWake, this.#settled]) wakeup.close();
+    // The job loop may sit in a long step: it ends by itself at the executor's next journal write.
+    await Promise.allSettled(this.#loops.slice(1));
+    await this.#o.journal.close();
+    this.#log.info('runner agent stopped');
+  }
+
+  async #jobLoop(): Promise<void> {
+    const signal = this.#pollAbort.signal;
+    let failures = 0;
+    let repeatedOffers = 0;
+    while (!signal.aborted) {
+      const askedAt = Date.now();
+      let job: Job | null;
+      try {
+        job = await this.#o.client.pollJob(signal);
+        failures = 0;
+      } catch (error) {
+        this.#callFailed('poll', error, ++failures);
+        await pause(this.#backoff(failures), signal);
+        continue;
+      }
+      if (!job) {
+        // A proxy that answers "no job" at once must not turn this into a busy loop.
+        if (Date.now() - askedAt < MIN_POLL_SPACING_MS) await pause(MIN_POLL_SPACING_MS, signal);
+        continue;
+      }
+      if (signal.aborted) break;
+      const ran = await this.#runOffered(job);
+      repeatedOffers = ran ? 0 : repeatedOffers + 1;
+      // The bot offers a job until it hears of it: give the heartbeat and the results time to land.
+      if (!ran) await pause(this.#backoff(repeatedOffers), signal);
+    }
+  }
+
+  /** False when the job was not run: already started here, or refused. */
+  async #runOffered(job: Job): Promise<boolean> {
+    const log = this.#log.child({ runId: job.runId, attempt: job.attempt });
+    if (this.#o.journal.knows(job.runId, job.attempt)) {
+      log.info('job offered again; it was already started here, so it is not run again');
+      this.#beatWake.wake();
+      this.#deliveryWake.wake();
+      return false;
+    }
+    this.#held = { runId: job.runId, attempt: job.attempt, stepId: null };
+    this.#cancelRequested = this.#cancelRuns.has(job.runId);
+    this.#beatWake.wake();
+    let report: RunReport | null = null;
+    try {
+      report = await this.#o.executor.run(job, {
+        onStepStarted: (step) => {
+          if (this.#held) this.#held.stepId = step.id;
+          this.#stepRunning = true;
+          this.#beatWake.wake();
+        },
+        onStepResult: () => {
+          this.#stepRunning = false;
+          this.#settled.wake();
+          this.#deliveryWake.wake();
+        },
+        isCancelled: () => this.#cancelBeforeNextStep(),
+      });
+    } catch (error) {
+      log.error({ err: error }, 'the executor failed');
+    } finally {
+      this.#held = null;
+      this.#stepRunning = false;
+      this.#cancelRequested = false;
+      this.#beatWake.wake();
+      this.#deliveryWake.wake();
+    }
+    log.info({ outcome: report?.outcome ?? 'error', downtimeMs: report?.downtimeMs }, 'job ended');
+    const openRunLeft =
+      !report || report.outcome === 'journal-unavailable' || report.error?.code === 'runner-busy';
+    if (openRunLeft && !this.#pollAbort.signal.aborted) {
+      // A run may still be open in the journal: close it as interrupted before taking another job.
+      await this.#recoverUntilWritable();
+    }
+    if (report?.outcome !== 'rejected' || !report.error) return true;
+    await this.#reportRefusal(job, report.error);
+    return false;
+  }
+
+  /**
+   * Asked before every step. While stop() runs, the executor waits here until the journal is
+   * closed; its write-ahead record of the next step then fails, so that step never starts.
+   */
+  async #cancelBeforeNextStep(): Promise<boolean> {
+    if (this.#stopping) await this.#stopping;
+    return this.#cancelRequested;
+  }
+
+  async #recoverUntilWritable(): Promise<void> {
+    for (let failures = 1; !this.#pollAbort.signal.aborted; failures++) {
+      try {
+        await this.#o.journal.recover(this.#now());
+        this.#deliveryWake.wake();
+        return;
+      } catch (error) {
+        this.#log.error({ err: error }, 'the journal cannot be written; no job is taken until it can');
+        await pause(this.#backoff(failures), this.#pollAbort.signal);
+      }
+    }
+  }
+
+  /**
+   * A job this runner will never run (a step off its allow-list, a plan that differs from its own)
+   * is reported as a failed first step, so the operator sees why rather than a run queued forever.
+   */
+  async #reportRefusal(job: Job, error: DomainError): Promise<void> {
+    const stepId = job.steps[job.startIndex];
+    if (error.code === 'runner-busy' || error.code === 'job-already-run' || stepId === undefined) return;
+    const reason = `The runner refused this job (${error.code}): ${error.message}`;
+    // notStartedResult reads only the step's id and 1-based index.
+    const step = { id: stepId, index: job.startIndex + 1 } as PlanStep;
+    // Not journaled: the job never started. If this is lost, the bot offers the job again.
+    await this.#o.client
+      .sendResults([notStartedResult(job, step, this.#now(), 'failed', reason)], this.#loopsAbort.signal)
+      .catch((sendError: unknown) => this.#callFailed('refusal report', sendError, 1));
+  }
+
+  async #heartbeatLoop(): Promise<void> {
+    let failures = 0;
+    while (!this.#loopsAbort.signal.aborted) {
+      const held = this.#held;
+      const beat: Heartbeat = {
+        info: this.#o.info,
+        runId: held?.runId ?? null,
+        stepId: held?.stepId ?? null,
+      };
+      try {
+        this.#noteCancels(await this.#o.client.heartbeat(beat, this.#loopsAbort.signal));
+        if (failures > 0) {
+          this.#log.info('the bot answers again');
+          this.#deliveryWake.wake();
+        }
+        failures = 0;
+      } catch (error) {
+        this.#callFailed('heartbeat', error, ++failures);
+      }
+      await this.#beatWake.wait(this.#heartbeatMs);
+    }
+  }
+
+  #noteCancels(answer: HeartbeatAnswer): void {
+    this.#cancelRuns = new Set(answer.cancel);
+    const held = this.#held;
+    if (held && this.#cancelRuns.has(held.runId) && !this.#cancelRequested) {
+      this.#cancelRequested = true;
+      this.#log.warn({ runId: held.runId }, 'cancel requested; the run stops before its next step');
+    }
+  }
+
+  async #deliveryLoop(): Promise<void> {
+    let failures = 0;
+    while (!this.#loopsAbort.signal.aborted) {
+      const pending = this.#o.journal.pendingResults();
+      if (pending.length === 0) {
+        this.#settled.wake();
+        await this.#deliveryWake.wait(this.#heartbeatMs);
+      } else if (await this.#deliver(pending)) {
+        failures = 0;
+      } else {
+        await this.#deliveryWake.wait(this.#backoff(++failures));
+      }
+    }
+  }
+
+  /** Sends the outbox in order and forgets what the bot acknowledged; false when it must be retried. */
+  async #deliver(pending: StepResult[]): Promise<boolean> {
+    let acks: ResultAck[];
+    let failure: unknown = null;
+    try {
+      acks = await this.#o.client.sendResults(pending, this.#loopsAbort.signal);
+    } catch (error) {
+      failure = error;
+      acks = error instanceof RunnerApiError ? error.acks : [];
+    }
+    // 403: the bot says the run is not this runner's (removed, or the runner re-registered).
+    // Resending can never succeed and would hold back every later result, so that one is dropped.
+    const acked = new Set(acks.map(resultKey));
+    const refused =
+      failure instanceof RunnerApiError && failure.kind === 'forbidden'
+        ? pending.find((r) => !acked.has(resultKey(r)))
+        : undefined;
+    try {
+      for (const ack of acks) await this.#o.journal.ack(ack);
+      if (refused) {
+        const fields = { result: resultKey(refused), code: (failure as RunnerApiError).code };
+        this.#log.error(
+          fields,
+          "the bot refused a result as not this runner's; dropped (full output kept locally)",
+        );
+        await this.#o.journal.ack(refused);
+      }
+    } catch (error) {
+      if (!this.#loopsAbort.signal.aborted)
+        this.#log.error({ err: error }, 'could not record acks in the journal');
+      return false;
+    }
+    if (failure !== null && !refused) this.#callFailed('results', failure, 1);
+    return failure === null || refused !== undefined;
+  }
+
+  #callFailed(call: string, error: unknown, failures: number): void {
+    const kind = error instanceof RunnerApiError ? error.kind : 'error';
+    if (kind === 'aborted') return;
+    const fields = { call, kind, failures, reason: error instanceof Error ? error.message : String(error) };
+    if (kind !== 'unavailable')
+      this.#log.error(fields, 'the bot refused a call; check the runner id, secret and clock');
+    else if (failures === 1) this.#log.warn(fields, 'the bot is unreachable; working on, results are kept');
+    else this.#log.debug(fields, 'the bot is still unreachable');
+  }
+
+  /** Doubles per failure up to the cap; half of it random, so a fleet of runners does not retry in step. */
+  #backoff(failures: number): number {
+    const { baseMs, maxMs } = this.#o.backoff ?? { baseMs: 1000, maxMs: 30_000 };
+    const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(failures - 1, 30));
+    return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+  }
+
+  #now(): Date {
+    return this.#o.now?.() ?? new Date();
+  }
+}
+
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return delay(Math.max(0, ms), undefined, { signal }).catch(() => undefined);
+}
+
+/** A sleep that wake() cuts short; a wake() while nobody waits ends the next wait at once. */
+class Wakeup {
+  #controller = new AbortController();
+  #closed = false;
+
+  wake(): void {
+    this.#controller.abort();
+  }
+
+  /** Every wait from now on returns at once. */
+  close(): void {
+    this.#closed = true;
+    this.#controller.abort();
+  }
+
+  async wait(ms: number): Promise<void> {
+    await pause(ms, this.#controller.signal);
+    if (this.#controller.signal.aborted && !this.#closed) this.#controller = new AbortController();
+  }
+}

@@ -1,0 +1,72 @@
+import { readFile } from 'node:fs/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { powershellParser, type ParsedScript } from '../runner/ps-parse.js';
+
+const SCRIPT = new URL('../../deploy/Install-PatchRunner.ps1', import.meta.url);
+
+let parsed: ParsedScript;
+let text: string;
+beforeAll(async () => {
+  text = await readFile(SCRIPT, 'utf8');
+  parsed = (await powershellParser())(text);
+});
+
+describe('deploy/Install-PatchRunner.ps1', () => {
+  it('parses as PowerShell: no ERROR or MISSING node anywhere', () => {
+    expect(parsed.problems).toEqual([]);
+    expect(parsed.root.hasError).toBe(false);
+  });
+
+  it('is plain ASCII, so Windows PowerShell 5.1 reads it the same with or without a BOM', () => {
+    const odd = [...text].filter((c) => !'\t\r\n'.includes(c) && (c < ' ' || c > '~'));
+    expect(odd).toEqual([]);
+  });
+
+  it('asks for the secret as a SecureString and never takes or prints it as plain text', () => {
+    expect(text).toMatch(/\[System\.Security\.SecureString\] \$RunnerSecret/);
+    expect(text).toMatch(/Read-Host -AsSecureString/);
+    expect(text).not.toMatch(/\[string\] \$RunnerSecret/);
+    // The secret reaches the service only as a file path, never as an environment value or argument.
+    expect(text).toMatch(/PATCHBOT_RUNNER_SECRET_FILE=\$SecretFile/);
+    expect(text).not.toMatch(/"PATCHBOT_RUNNER_SECRET=/);
+    expect(text).not.toMatch(/Write-(Host|Output|Verbose)[^\n]*\$plain/);
+    // The service account password goes through Win32_Service.Change, not an nssm command line.
+    expect(text).not.toMatch(/ObjectName', \$Account, \$plain/);
+  });
+
+  it('locks the secret file down to the service account and Administrators', () => {
+    expect(text).toMatch(/SetAccessRuleProtection\(\$true, \$false\)/);
+    expect(text).toMatch(/S-1-5-32-544/);
+  });
+
+  it('installs through NSSM, never kills the process tree, and can uninstall', () => {
+    const commands = new Set(parsed.commandNames);
+    for (const name of ['Invoke-Nssm', 'Set-Acl', 'Read-Host', 'Invoke-CimMethod', 'robocopy.exe']) {
+      expect(commands.has(name), name).toBe(true);
+    }
+    expect(text).toMatch(/'AppKillProcessTree', '0'/);
+    expect(text).toMatch(/'remove', \$ServiceName, 'confirm'/);
+    expect(text).toMatch(/\[switch\] \$Uninstall/);
+  });
+
+  it('passes every runner variable the runner requires', () => {
+    for (const name of [
+      'PATCHBOT_BOT_URL',
+      'PATCHBOT_RUNNER_ID',
+      'PATCHBOT_SERVER',
+      'PATCHBOT_PRODUCT',
+      'PATCHBOT_EDITION',
+      'PATCHBOT_PACKAGE_SOURCE',
+      'PATCHBOT_PACKAGE_FILE',
+      'PATCHBOT_PACKAGE_SHA256',
+      'PATCHBOT_PACKAGE_VERSION',
+      'PATCHBOT_STAGING_DIR',
+      'PATCHBOT_MIN_FREE_GB',
+      'PATCHBOT_POWERSHELL',
+      'PATCHBOT_JOURNAL_DIR',
+      'LOG_LEVEL',
+    ]) {
+      expect(text).toContain(`"${name}=`);
+    }
+  });
+});
