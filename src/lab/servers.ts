@@ -1,0 +1,226 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Edition, ProductFamily, ServerProfile } from '../procedure/index.js';
+import { PRODUCTS } from '../procedure/index.js';
+import type { ShellSpec } from '../runner/shell.js';
+import { sha256Hex, simulatedPackageContent } from './package.js';
+import {
+  readLabState,
+  updateLabState,
+  writeLabState,
+  type LabCommandRecord,
+  type LabConditions,
+  type LabFaultRule,
+  type LabState,
+} from './state.js';
+
+/**
+ * The lab fleet: SIMULATED Lync Server 2013 / Skype for Business Server machines for `npm start`
+ * lab mode, tests and benchmarks. Each is a JSON state file plus the lab host executable, which
+ * the runner drives through the real node-powershell exactly as it would drive powershell.exe.
+ */
+
+export interface LabServerSpec {
+  /** What the runner on this server is configured with. */
+  profile: ServerProfile;
+  /** The server's real role, which the simulated Install-CsDatabase enforces. */
+  edition: Edition;
+  sqlServerFqdn: string | null;
+  /** Archiving/Monitoring databases collocated on the Back End SQL Server. */
+  collocatedStores: boolean;
+  /** Patch version before the update. */
+  installedVersion: string;
+}
+
+export const LAB_HOST_EXECUTABLE = fileURLToPath(new URL('./bin/lab-powershell', import.meta.url));
+
+const TARGET_VERSION: Record<ProductFamily, { from: string; to: string }> = {
+  lync2013: { from: '5.0.8308.1162', to: '5.0.8308.1182' },
+  sfb2015: { from: '6.0.9319.619', to: '6.0.9319.640' },
+  sfb2019: { from: '7.0.2046.520', to: '7.0.2046.530' },
+  sfbse: { from: '8.0.2600.0', to: '8.0.2700.0' },
+};
+
+/** Builds a lab server description; the fleet below uses it, tests use it for the other variants. */
+export function labServerSpec(args: {
+  server: string;
+  product: ProductFamily;
+  edition: Edition;
+  sqlServerFqdn?: string | null;
+  collocatedStores?: boolean;
+  /** Leave out the edition in the runner's profile (the runner then trusts the request). */
+  profileWithoutEdition?: boolean;
+}): LabServerSpec {
+  const { from, to } = TARGET_VERSION[args.product];
+  const installer = PRODUCTS[args.product].installer;
+  return {
+    profile: {
+      server: args.server,
+      product: args.product,
+      edition: args.profileWithoutEdition ? undefined : args.edition,
+      package: {
+        source: `https://updates.contoso.local/${args.product}/${to}/${installer}`,
+        fileName: installer,
+        sha256: sha256Hex(simulatedPackageContent(args.product, to)),
+        version: to,
+      },
+      stagingDir: 'C:\\PatchBot\\staging',
+      minFreeGb: 10,
+    },
+    edition: args.edition,
+    sqlServerFqdn: args.sqlServerFqdn ?? null,
+    collocatedStores: args.collocatedStores ?? false,
+    installedVersion: from,
+  };
+}
+
+/** Skype for Business Server 2019 Standard Edition server. */
+export const BACKEND01 = labServerSpec({ server: 'backend01', product: 'sfb2019', edition: 'standard' });
+/** Skype for Business Server 2019 Enterprise Edition Back End, databases on sql01. */
+export const BE01 = labServerSpec({
+  server: 'be01',
+  product: 'sfb2019',
+  edition: 'enterprise',
+  sqlServerFqdn: 'sql01.contoso.local',
+});
+/** Lync Server 2013 Enterprise Edition Back End with collocated Archiving/Monitoring databases. */
+export const LYNCBE01 = labServerSpec({
+  server: 'lyncbe01',
+  product: 'lync2013',
+  edition: 'enterprise',
+  sqlServerFqdn: 'lyncsql01.contoso.local',
+  collocatedStores: true,
+});
+
+export const LAB_FLEET: readonly LabServerSpec[] = [BACKEND01, BE01, LYNCBE01];
+
+export function labFleetServer(name: string): LabServerSpec | undefined {
+  return LAB_FLEET.find((s) => s.profile.server === name.toLowerCase());
+}
+
+/** Simulated durations (ms, before scaling), roughly what a real server takes. */
+export const DEFAULT_DURATIONS_MS: Readonly<Record<string, number>> = {
+  'session.start': 1500,
+  'init.encoding': 5,
+  'init.preferences': 5,
+  'init.module': 300,
+  'Assert-PatchBotCsAdministrator': 800,
+  'Assert-PatchBotNoPendingReboot': 300,
+  'Assert-PatchBotFreeSpace': 300,
+  'Save-PatchBotPackage': 45_000,
+  'Assert-PatchBotFileHash': 5_000,
+  'Expand-PatchBotPackage': 8_000,
+  'Import-Module': 12_000,
+  'Assert-PatchBotNoOtherShells': 1_500,
+  'Get-PatchBotPatchVersion': 4_000,
+  'Get-CsWindowsService': 2_000,
+  'Stop-CsWindowsService': 90_000,
+  'net stop': 15_000,
+  'Install-PatchBotUpdate': 480_000,
+  'net start': 5_000,
+  'Install-CsDatabase': 180_000,
+  'Start-CsWindowsService': 120_000,
+  'Assert-PatchBotCsServicesRunning': 3_000,
+  'Assert-PatchBotPatchVersion': 4_000,
+};
+
+const CS_SERVICES = [
+  'REPLICA',
+  'RTCCLSAGT',
+  'RTCSRV',
+  'RTCCAA',
+  'RTCCAS',
+  'RTCRGS',
+  'RTCCPS',
+  'RTCATS',
+  'RTCIMMCU',
+  'RTCDATAMCU',
+  'RTCAVMCU',
+  'RTCASMCU',
+  'RTCMEDSRV',
+];
+
+export interface CreateLabServerOptions {
+  /** Folder for this server's state file (created if missing). */
+  dir: string;
+  /** Real time per simulated ms: 0.01 for a watchable demo, 0.0005 or less in tests. */
+  timeScale?: number;
+  conditions?: Partial<LabConditions>;
+  faults?: LabFaultRule[];
+  durationsMs?: Record<string, number>;
+  /** 'crlf' makes the host end lines like Windows does (to exercise the CRLF framing bug). */
+  newline?: 'lf' | 'crlf';
+}
+
+export interface LabServer {
+  spec: LabServerSpec;
+  profile: ServerProfile;
+  stateFile: string;
+  /** Pass to the runner as its shell. */
+  shell: ShellSpec;
+  readState(): LabState;
+  commandLog(): LabCommandRecord[];
+  /** The step commands the simulator ran, in order (session set-up left out). */
+  stepCommands(): string[];
+  update(change: (state: LabState) => void): LabState;
+  addFault(rule: LabFaultRule): void;
+}
+
+/** Creates (or resets) a SIMULATED server in `options.dir` and returns what runner and tests need. */
+export function createLabServer(spec: LabServerSpec, options: CreateLabServerOptions): LabServer {
+  mkdirSync(options.dir, { recursive: true });
+  const stateFile = join(options.dir, `${spec.profile.server}.lab.json`);
+  const { profile } = spec;
+  const state: LabState = {
+    version: 1,
+    server: profile.server,
+    product: profile.product,
+    edition: spec.edition,
+    sqlServerFqdn: spec.sqlServerFqdn,
+    collocatedStores: spec.collocatedStores,
+    installedVersion: spec.installedVersion,
+    databaseVersion: spec.installedVersion,
+    timeScale: options.timeScale ?? 0.01,
+    durationsMs: { ...DEFAULT_DURATIONS_MS, ...options.durationsMs },
+    conditions: {
+      csAdministrator: true,
+      pendingReboot: false,
+      freeSpaceGb: 120,
+      foreignModuleHolders: [],
+      installerExitCode: 0,
+      corruptDownload: false,
+      ...options.conditions,
+    },
+    packageSources: {
+      [profile.package.source]: simulatedPackageContent(profile.product, profile.package.version),
+    },
+    files: {},
+    services: Object.fromEntries(CS_SERVICES.map((name) => [name, 'Running' as const])),
+    w3svc: 'Running',
+    moduleHolders: [],
+    faults: options.faults ?? [],
+    callCounts: {},
+    clockSimMs: 0,
+    log: [],
+    downtime: [],
+    sessions: [],
+  };
+  writeLabState(stateFile, state);
+  const executableOptions: Record<string, string> = { '-LabState': stateFile };
+  if (options.newline === 'crlf') executableOptions['-LabNewline'] = 'crlf';
+  return {
+    spec,
+    profile,
+    stateFile,
+    shell: { executable: LAB_HOST_EXECUTABLE, executableOptions },
+    readState: () => readLabState(stateFile),
+    commandLog: () => readLabState(stateFile).log,
+    stepCommands: () =>
+      readLabState(stateFile)
+        .log.filter((r) => r.kind === 'step')
+        .map((r) => r.command),
+    update: (change) => updateLabState(stateFile, change),
+    addFault: (rule) => updateLabState(stateFile, (s) => void s.faults.push(rule)),
+  };
+}

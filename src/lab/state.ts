@@ -1,0 +1,123 @@
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { Edition, ProductFamily } from '../procedure/index.js';
+
+/**
+ * The SIMULATED server's state: one JSON file per lab server, read and written by the lab host
+ * (the stand-in for powershell.exe) and read by tests. Nothing here touches a real server.
+ */
+
+export type ServiceStatus = 'Running' | 'Stopped';
+
+/** What can go wrong on purpose, per command (see README.md). */
+export type LabFault =
+  /** The command throws: message on stderr, marker ok=false (a cmdlet error). */
+  | { kind: 'error'; message: string }
+  /** Text on stderr but the command carries on and succeeds (a chatty native tool). */
+  | { kind: 'stderr'; text: string }
+  /** A native command ends with this exit code (stderr text optional). */
+  | { kind: 'exit'; code: number; stderr?: string }
+  /** The command never returns. */
+  | { kind: 'hang' }
+  /** The shell process exits mid-command with this code, after optional partial output. */
+  | { kind: 'crash'; exitCode: number; partialOutput?: string }
+  /** Extra output before the command's own (huge output, non-ASCII text). */
+  | { kind: 'output'; stdout?: string; stderr?: string; repeat?: number };
+
+export interface LabFaultRule {
+  /** Command name as the lab keys it: the cmdlet/function name, or "net stop" / "net start". */
+  command: string;
+  /** Only the n-th call of that command (1-based); every call when omitted. */
+  occurrence?: number;
+  fault: LabFault;
+}
+
+/** Facts of the server the checks look at; flip them to make a pre-check fail. */
+export interface LabConditions {
+  csAdministrator: boolean;
+  pendingReboot: boolean;
+  freeSpaceGb: number;
+  /** Process ids of other (simulated) shells holding the Lync/SfB module. */
+  foreignModuleHolders: number[];
+  /** Exit code the update installer ends with (3010: installed, restart required). */
+  installerExitCode: number;
+  /** The package source serves bytes that do not match the published hash. */
+  corruptDownload: boolean;
+}
+
+export interface LabCommandRecord {
+  seq: number;
+  pid: number;
+  /** init: the runner's session set-up; step: anything else the envelope carried; unknown: not understood. */
+  kind: 'init' | 'step' | 'unknown';
+  command: string;
+  key: string;
+  /** The simulator's clock (simulated ms since the lab server was created). */
+  simStartMs: number;
+  simEndMs: number | null;
+  wallStart: string;
+  wallEnd: string | null;
+  result: 'running' | 'ok' | 'error' | 'hang' | 'crash' | 'unknown';
+  exitCode: number | null;
+}
+
+export interface LabDowntime {
+  stoppedAtSimMs: number;
+  stoppedAtWall: string;
+  runningAtSimMs: number | null;
+  runningAtWall: string | null;
+}
+
+export interface LabState {
+  version: 1;
+  server: string;
+  product: ProductFamily;
+  edition: Edition;
+  sqlServerFqdn: string | null;
+  collocatedStores: boolean;
+  installedVersion: string;
+  databaseVersion: string;
+  /** Real sleep = simulated duration x timeScale (0.001 in tests: a 10-minute install takes 0.6 s). */
+  timeScale: number;
+  /** Simulated duration per command key, ms. */
+  durationsMs: Record<string, number>;
+  conditions: LabConditions;
+  /** What each package source (URL or UNC path) serves. */
+  packageSources: Record<string, string>;
+  /** Simulated disk: lower-cased Windows path -> content. */
+  files: Record<string, string>;
+  services: Record<string, ServiceStatus>;
+  w3svc: ServiceStatus;
+  /** Lab host pids that imported the Lync/SfB module (checked for liveness when read). */
+  moduleHolders: number[];
+  faults: LabFaultRule[];
+  callCounts: Record<string, number>;
+  clockSimMs: number;
+  log: LabCommandRecord[];
+  downtime: LabDowntime[];
+  sessions: { pid: number; startedAtWall: string; args: string[] }[];
+}
+
+export function readLabState(file: string): LabState {
+  const state = JSON.parse(readFileSync(file, 'utf-8')) as LabState;
+  if (state.version !== 1) throw new Error(`simulator: ${file} is not a lab state file (version 1)`);
+  return state;
+}
+
+/** Temp file + rename, so a reader (a test, another lab host) never sees half a file. */
+export function writeLabState(file: string, state: LabState): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, JSON.stringify(state, null, 1));
+  renameSync(temp, file);
+}
+
+export function updateLabState(file: string, change: (state: LabState) => void): LabState {
+  const state = readLabState(file);
+  change(state);
+  writeLabState(file, state);
+  return state;
+}
+
+/** Windows paths are case-insensitive; the simulated disk keys them lower-cased. */
+export function diskKey(path: string): string {
+  return path.replace(/\//g, '\\').toLowerCase();
+}

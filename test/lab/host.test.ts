@@ -1,0 +1,226 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { PowerShell } from 'node-powershell';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tokenize } from '../../src/lab/host/tokenize.js';
+import {
+  BACKEND01,
+  BE01,
+  LAB_HOST_EXECUTABLE,
+  LYNCBE01,
+  createLabServer,
+  type LabServerSpec,
+} from '../../src/lab/servers.js';
+import type { LabFaultRule } from '../../src/lab/state.js';
+import { silentLogger } from '../../src/log.js';
+import { psQuote } from '../../src/procedure/index.js';
+import { newNonce, sessionInitCommands, takeMarker, wrapCommand } from '../../src/runner/envelope.js';
+import { PATCHBOT_MODULE_PATH, SESSION_OPTIONS } from '../../src/runner/shell-config.js';
+import { ShellSession } from '../../src/runner/shell.js';
+import { compiledLabHost } from '../runner/compiled-host.js';
+import { removeTempDirs, tempDir } from '../runner/support.js';
+
+afterAll(removeTempDirs);
+
+/** A raw session on a lab server, sending exactly what the runner would (or not). */
+async function labSession(
+  spec: LabServerSpec,
+  opts: {
+    faults?: LabFaultRule[];
+    newline?: 'lf' | 'crlf';
+    timeScale?: number;
+    init?: string[];
+    /** Start src/lab/bin/lab-powershell itself rather than the test-compiled copy (slower). */
+    realScript?: boolean;
+  } = {},
+) {
+  const { realScript, init, ...labOptions } = opts;
+  const lab = createLabServer(spec, {
+    dir: join(await tempDir(), 'lab'),
+    timeScale: opts.timeScale ?? 0,
+    ...labOptions,
+  });
+  const session = ShellSession.open(
+    {
+      executable: realScript ? lab.shell.executable : await compiledLabHost(),
+      executableOptions: { ...SESSION_OPTIONS, ...lab.shell.executableOptions },
+    },
+    silentLogger(),
+  );
+  const run = async (command: string) => {
+    const nonce = newNonce();
+    const outcome = await session.invoke(wrapCommand(command, nonce), 20_000);
+    if (outcome.kind !== 'completed') throw new Error(`invoke ${outcome.kind}`);
+    return { ...takeMarker(outcome.stdout, nonce), stderr: outcome.stderr.trim() };
+  };
+  for (const line of init ?? sessionInitCommands(PATCHBOT_MODULE_PATH)) await run(line);
+  return { lab, session, run };
+}
+
+describe.concurrent('lab host (simulator) protocol', () => {
+  it('refuses to start a session without -NonInteractive', async () => {
+    const dir = await tempDir();
+    const lab = createLabServer(BACKEND01, { dir, timeScale: 0 });
+    const child = spawn(LAB_HOST_EXECUTABLE, [
+      '-NoLogo',
+      '-LabState',
+      lab.stateFile,
+      '-NoExit',
+      '-Command',
+      '-',
+    ]);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(code).toBe(64);
+    expect(stderr).toContain('sessions must be started with -NonInteractive');
+  });
+
+  it("answers the stock node-powershell framing (WriteLine) as well as the runner's bare-LF one", async () => {
+    const lab = createLabServer(BACKEND01, { dir: join(await tempDir(), 'lab'), timeScale: 0 });
+    const stock = new PowerShell({
+      executable: LAB_HOST_EXECUTABLE,
+      executableOptions: { '-NonInteractive': true, ...lab.shell.executableOptions },
+      throwOnInvocationError: false,
+    });
+    const nonce = newNonce();
+    const result = await stock.invoke(wrapCommand(sessionInitCommands(PATCHBOT_MODULE_PATH)[0]!, nonce));
+    expect(takeMarker(result.raw, nonce).marker).toEqual({ ok: true, exit: null });
+    await stock.dispose();
+  });
+
+  it('fails loudly on anything outside the envelope, and on unknown commands inside it', async () => {
+    const { lab, session, run } = await labSession(BACKEND01, { realScript: true });
+    const bare = await session.invoke('Stop-Computer -Force', 10_000);
+    expect(bare.kind === 'completed' && bare.stderr).toContain(
+      'simulator: unknown command: Stop-Computer -Force',
+    );
+    expect(bare.kind === 'completed' && bare.stdout).toBe('');
+    for (const command of [
+      'Stop-Computer -Force',
+      'Stop-CsWindowsService; Stop-Computer',
+      'Write-Output "$(whoami)"',
+    ]) {
+      const result = await run(command);
+      expect(result.marker).toEqual({ ok: false, exit: null });
+      expect(result.stderr).toContain('simulator: unknown command');
+    }
+    const unknown = lab.commandLog().filter((r) => r.kind === 'unknown');
+    expect(unknown.map((r) => r.command)).toEqual([
+      'Stop-Computer -Force',
+      'Stop-Computer -Force',
+      'Stop-CsWindowsService; Stop-Computer',
+      'Write-Output "$(whoami)"',
+    ]);
+    expect(lab.readState().services.RTCSRV).toBe('Running');
+    await session.close();
+  });
+
+  it('needs Import-Module before Cs cmdlets and the PatchBot module before its functions', async () => {
+    const { run, session } = await labSession(BE01, { init: [] });
+    expect((await run('Stop-CsWindowsService')).stderr).toMatch(/'Stop-CsWindowsService' is not recognized/);
+    expect((await run('Assert-PatchBotNoPendingReboot')).stderr).toMatch(
+      /'Assert-PatchBotNoPendingReboot' is not recognized/,
+    );
+    expect((await run('Import-Module Lync')).stderr).toMatch(/module 'Lync' was not loaded/);
+    await session.close();
+  });
+
+  it("acts like PowerShell without the runner's set-up: errors do not stop, non-ASCII is mangled", async () => {
+    const faults: LabFaultRule[] = [
+      {
+        command: 'Assert-PatchBotCsAdministrator',
+        fault: { kind: 'error', message: 'Zugriff verweigert für 管理员' },
+      },
+    ];
+    const module = sessionInitCommands(PATCHBOT_MODULE_PATH)[2]!;
+    const bare = await labSession(BACKEND01, { faults, init: [module] });
+    const withoutSetup = await bare.run('Assert-PatchBotCsAdministrator');
+    // A non-terminating cmdlet error slips past try/catch unless $ErrorActionPreference is 'Stop'.
+    expect(withoutSetup.marker?.ok).toBe(true);
+    expect(withoutSetup.stderr).toBe('Zugriff verweigert f?r ???');
+    await bare.session.close();
+
+    const full = await labSession(BACKEND01, { faults });
+    const withSetup = await full.run('Assert-PatchBotCsAdministrator');
+    expect(withSetup.marker?.ok).toBe(false);
+    expect(withSetup.stderr).toBe('Zugriff verweigert für 管理员');
+    await full.session.close();
+  });
+
+  it('finishes every call when it ends lines with CRLF like Windows (bare-LF framing)', async () => {
+    const { run, session } = await labSession(BACKEND01, { newline: 'crlf' });
+    for (let i = 0; i < 150; i++) {
+      const result = await run('Assert-PatchBotNoPendingReboot');
+      expect(result.marker).toEqual({ ok: true, exit: null });
+      expect(result.output).toBe('No restart pending.');
+    }
+    await session.close();
+  });
+
+  it('advances its own clock by the simulated duration and sleeps the scaled time', async () => {
+    const { lab, run, session } = await labSession(BE01, { timeScale: 0.1 });
+    const before = lab.readState().clockSimMs;
+    const started = Date.now();
+    await run('Import-Module SkypeForBusiness');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1100);
+    const record = lab.commandLog().at(-1)!;
+    expect(record.simStartMs).toBe(before);
+    expect(record.simEndMs).toBe(before + 12_000);
+    await session.close();
+  });
+
+  it('exits the process on a crash fault with the injected code', async () => {
+    const { session, lab } = await labSession(BACKEND01, {
+      faults: [{ command: 'Assert-PatchBotNoPendingReboot', fault: { kind: 'crash', exitCode: 3 } }],
+    });
+    const outcome = await session.invoke(wrapCommand('Assert-PatchBotNoPendingReboot', newNonce()), 10_000);
+    expect(outcome.kind === 'exited' && outcome.exit.code).toBe(3);
+    expect(lab.commandLog().at(-1)?.result).toBe('crash');
+  });
+});
+
+describe.concurrent('Install-CsDatabase parameter sets', () => {
+  const SETS = {
+    standard: 'Install-CsDatabase -Update -LocalDatabases',
+    enterprise: (sql: string) =>
+      `Install-CsDatabase -Update -ConfiguredDatabases -SqlServerFqdn ${psQuote(sql)}`,
+    collocated: (sql: string) =>
+      `Install-CsDatabase -Update -ConfiguredDatabases -SqlServerFqdn ${psQuote(sql)} -ExcludeCollocatedStores`,
+  };
+
+  it.each([
+    ['backend01 (Standard)', BACKEND01, ['standard']],
+    ['be01 (Enterprise)', BE01, ['enterprise', 'collocated']],
+    ['lyncbe01 (Enterprise, collocated)', LYNCBE01, ['collocated']],
+  ] as const)('%s accepts only the sets that fit its real role', async (_name, spec, accepted) => {
+    const { run, session } = await labSession(spec);
+    await run(`Import-Module ${spec.profile.product === 'lync2013' ? 'Lync' : 'SkypeForBusiness'}`);
+    const sql = spec.sqlServerFqdn ?? 'sql01.contoso.local';
+    const outcomes: Record<string, boolean> = {};
+    for (const [name, command] of [
+      ['standard', SETS.standard],
+      ['enterprise', SETS.enterprise(sql)],
+      ['collocated', SETS.collocated(sql)],
+    ] as const) {
+      outcomes[name] = (await run(command)).marker?.ok ?? false;
+    }
+    expect(Object.keys(outcomes).filter((k) => outcomes[k])).toEqual(accepted);
+    expect((await run(SETS.enterprise('other.contoso.local'))).marker?.ok).toBe(false);
+    expect((await run('Install-CsDatabase -Update')).marker?.ok).toBe(false);
+    await session.close();
+  });
+});
+
+describe('lab command reader', () => {
+  it('reads any psQuote-d value back unchanged, as one token', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 40 }), (value) => {
+        const tokens = tokenize(`Save-PatchBotPackage -Source ${psQuote(value)}`);
+        expect(tokens?.map((t) => t.text)).toEqual(['Save-PatchBotPackage', '-Source', value]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { BE01 } from '../../src/lab/servers.js';
+import { MARKER_PREFIX, takeMarker, wrapCommand } from '../../src/runner/envelope.js';
+import { sessionReplay } from '../../src/runner/executor.js';
+import { capOutput, excerpt } from '../../src/runner/output.js';
+import { judge } from '../../src/runner/results.js';
+import { checkShellEnvironment, windowsPowerShell } from '../../src/runner/shell-config.js';
+import { planFor, requestFor } from './support.js';
+
+const NONCE = '0123456789abcdef';
+
+describe('result marker', () => {
+  it('takes the marker from the last line and returns the output before it', () => {
+    const out = `line 1\r\nline 2\r\n${MARKER_PREFIX} ${NONCE} {"ok":true,"exit":0}\r\n`;
+    expect(takeMarker(out, NONCE)).toEqual({ marker: { ok: true, exit: 0 }, output: 'line 1\nline 2' });
+    expect(takeMarker(`\uFEFF${MARKER_PREFIX} ${NONCE} {"ok":false,"exit":null}`, NONCE)).toEqual({
+      marker: { ok: false, exit: null },
+      output: '',
+    });
+  });
+
+  it.each([
+    ['no marker', 'all good'],
+    ['empty output (a shell that died looks like this)', ''],
+    ["another invocation's nonce", `${MARKER_PREFIX} fedcba9876543210 {"ok":true,"exit":0}`],
+    [
+      'a marker printed by the command, not last',
+      `${MARKER_PREFIX} ${NONCE} {"ok":true,"exit":0}\nmore output`,
+    ],
+    ['malformed JSON', `${MARKER_PREFIX} ${NONCE} {"ok":true,`],
+    ['ok not a boolean', `${MARKER_PREFIX} ${NONCE} {"ok":"true","exit":0}`],
+    ['a fractional exit code', `${MARKER_PREFIX} ${NONCE} {"ok":true,"exit":0.5}`],
+  ])('counts %s as no marker', (_name, stdout) => {
+    expect(takeMarker(stdout, NONCE).marker).toBeNull();
+  });
+
+  it('wraps only one line of printable ASCII', () => {
+    expect(() => wrapCommand('Stop-CsWindowsService\nStop-Computer', NONCE)).toThrow();
+    expect(() => wrapCommand('Write-Output ü', NONCE)).toThrow();
+    expect(() => wrapCommand('Stop-CsWindowsService', 'not-a-nonce')).toThrow();
+    expect(wrapCommand('Stop-CsWindowsService', NONCE)).toContain(`try { Stop-CsWindowsService } catch {`);
+  });
+});
+
+describe('verdicts', () => {
+  const answered = (ok: boolean, exit: number | null) => ({
+    kind: 'answered' as const,
+    ok,
+    exit,
+    stdout: '',
+    stderr: '',
+  });
+
+  it.each([
+    ['precheck.role', answered(true, null), 'succeeded', false],
+    ['iis.stop', answered(true, 0), 'succeeded', false],
+    ['iis.stop', answered(true, 2), 'failed', false],
+    ['iis.stop', answered(false, null), 'failed', false],
+    ['update.install', answered(true, 3010), 'succeeded', true],
+    ['iis.start', answered(true, 3010), 'failed', false],
+    ['update.install', answered(false, 1603), 'failed', false],
+    ['precheck.role', { kind: 'no-marker' as const, stdout: '', stderr: '' }, 'failed', false],
+  ] as const)('%s with %j is %s', (id, execution, status, reboot) => {
+    const verdict = judge({ id }, execution);
+    expect(verdict.status).toBe(status);
+    expect(verdict.rebootRequired).toBe(reboot);
+  });
+});
+
+describe('output caps', () => {
+  it('keeps short text and caps long text, keeping head and tail and saying where the rest is', () => {
+    expect(capOutput('short', 'run.log', 100)).toEqual({ text: 'short', truncated: false });
+    const long = `HEAD${'x'.repeat(10_000)}TAIL`;
+    const capped = capOutput(long, 'C:\\PatchBot\\logs\\run-7.log', 400);
+    expect(capped.truncated).toBe(true);
+    expect(capped.text.length).toBeLessThanOrEqual(400);
+    expect(capped.text.startsWith('HEAD')).toBe(true);
+    expect(capped.text.endsWith('TAIL')).toBe(true);
+    expect(capped.text).toContain(
+      '10008 characters in all, truncated; full output in C:\\PatchBot\\logs\\run-7.log',
+    );
+  });
+
+  it('folds an excerpt into one short paragraph', () => {
+    expect(excerpt('a\n\n  b\tc', 400)).toBe('a b c');
+    expect(excerpt('y'.repeat(1000), 400)).toHaveLength(400);
+  });
+});
+
+describe('shell environment', () => {
+  it('refuses NODE_POWERSHELL pointing elsewhere outside lab mode', () => {
+    const spec = windowsPowerShell();
+    expect(checkShellEnvironment(spec, { lab: false, env: {} }).ok).toBe(true);
+    const pointed = checkShellEnvironment(spec, { lab: false, env: { NODE_POWERSHELL: '/usr/bin/pwsh' } });
+    expect(pointed.ok ? null : pointed.error.code).toBe('node-powershell-override');
+    expect(checkShellEnvironment(spec, { lab: true, env: { NODE_POWERSHELL: '/usr/bin/pwsh' } }).ok).toBe(
+      true,
+    );
+    const notWindows = checkShellEnvironment(
+      { executable: 'pwsh', executableOptions: {} },
+      { lab: false, env: {} },
+    );
+    expect(notWindows.ok ? null : notWindows.error.code).toBe('not-windows-powershell');
+    expect(
+      checkShellEnvironment(
+        {
+          executable: 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe',
+          executableOptions: {},
+        },
+        { lab: false, env: {} },
+      ).ok,
+    ).toBe(true);
+  });
+});
+
+describe('session replay on a retry that starts mid-phase', () => {
+  const plan = planFor(BE01.profile, requestFor(BE01));
+  const step = (id: string) => plan.steps.find((s) => s.id === id)!;
+
+  it.each([
+    ['precheck.role', []],
+    ['shell.open', []],
+    ['precheck.version', ['Import-Module SkypeForBusiness']],
+    ['iis.stop', ['Import-Module SkypeForBusiness']],
+    ['update.install', []],
+    ['shell.reopen', []],
+    ['database.update', ['Import-Module SkypeForBusiness']],
+    ['postcheck.version', ['Import-Module SkypeForBusiness']],
+  ])('%s replays %j', (id, expected) => {
+    expect(sessionReplay(plan, step(id))).toEqual(expected);
+  });
+});
