@@ -1,2 +1,93 @@
-// Composition root: the only place that reads config and wires the bot together (lands with the bot issue).
-console.log('patch bot: not built yet');
+import path from 'node:path';
+import { createApp, type App } from './app.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { startLabFleet, type LabFleet } from './lab/lab-fleet.js';
+import { startPlayground, type RunningPlayground } from './lab/playground.js';
+import { createLogger, type Logger } from './log.js';
+
+/**
+ * `npm start`. With Bot Framework credentials: the production bot. Without (lab mode): the bot,
+ * one runner per simulated server and the Agents Playground, all on this machine.
+ */
+async function main(): Promise<number> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      return 78;
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: config.logLevel });
+  let app: App;
+  try {
+    app = await createApp(config, logger);
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    return 1;
+  }
+  logger.info({ url: app.url, lab: config.lab }, 'patch bot listening');
+
+  let fleet: LabFleet | undefined;
+  let playground: RunningPlayground | undefined;
+  if (config.lab) {
+    const labDir = path.resolve(config.dataDir, '..');
+    fleet = await startLabFleet({
+      botUrl: app.url,
+      store: app.store,
+      dir: labDir,
+      logger,
+      timeScale: config.labTimeScale,
+    });
+    playground = await startPlayground({
+      botEndpoint: `${app.url}/api/messages`,
+      port: config.playgroundPort,
+      dataDir: path.join(labDir, 'playground'),
+      logger,
+    });
+    printLabBanner(playground.url, config);
+  }
+
+  await stopSignal(logger);
+  await playground?.stop();
+  await fleet?.stop();
+  await app.stop();
+  return 0;
+}
+
+function printLabBanner(url: string, config: Config): void {
+  console.log(
+    [
+      '',
+      'Patch bot lab mode: the servers below are SIMULATED (no real Lync/Skype for Business server is touched).',
+      '  backend01  Skype for Business Server 2019, Standard Edition',
+      '  be01       Skype for Business Server 2019, Enterprise Edition, SQL sql01.contoso.local',
+      '  lyncbe01   Lync Server 2013, Enterprise Edition, collocated databases',
+      '',
+      `Open ${url} and type:  update backend01 standard`,
+      `(simulated durations x${config.labTimeScale}; Ctrl-C stops everything)`,
+      '',
+    ].join('\n'),
+  );
+}
+
+function stopSignal(logger: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'stopping');
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

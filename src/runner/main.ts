@@ -1,12 +1,7 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { createLogger, type Logger } from '../log.js';
-import { RunnerAgent } from './agent.js';
-import { BotClient } from './client.js';
+import { assembleRunner } from './assemble.js';
 import { loadRunnerConfig, RunnerConfigError, type RunnerConfig } from './config.js';
-import { Executor } from './executor.js';
-import { Journal } from './journal.js';
-import { OutputLog } from './output.js';
 import { PATCHBOT_MODULE_PATH } from './shell-config.js';
 
 /**
@@ -37,24 +32,14 @@ async function main(): Promise<number> {
     return EXIT_CONFIG;
   }
 
-  const journal = await Journal.open(join(config.journalDir, 'journal.json'), logger);
-  const agent = new RunnerAgent({
-    client: new BotClient({
-      baseUrl: config.botUrl,
-      runnerId: config.runnerId,
-      secret: config.secret,
-      logger,
-    }),
-    executor: new Executor({
-      profile: config.profile,
-      shell: config.shell,
-      modulePath: PATCHBOT_MODULE_PATH,
-      journal,
-      outputLog: new OutputLog(join(config.journalDir, 'output'), logger),
-      logger,
-    }),
-    journal,
-    info: { runnerId: config.runnerId, version: config.version, profile: config.profile },
+  const agent = await assembleRunner({
+    botUrl: config.botUrl,
+    runnerId: config.runnerId,
+    secret: config.secret,
+    version: config.version,
+    profile: config.profile,
+    shell: config.shell,
+    journalDir: config.journalDir,
     logger,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
   });
