@@ -40,7 +40,12 @@ export class Presenter implements RunObserver {
       await send(card(this.views.stepReply(run, change.step, t)));
     }
     if (change.kind === 'status') {
-      const failed = run.steps.find((s) => ['failed', 'timed-out', 'interrupted'].includes(s.status));
+      const failed = run.steps.find(
+        (s) => ['failed', 'timed-out', 'interrupted'].includes(s.status) || s.rebootRequired,
+      );
+      if (run.status === 'failed' && failed?.rebootRequired) {
+        await send({ text: t.t('bot.reboot-required', { server: run.server, runId: run.id }) });
+      }
       if ((run.status === 'failed' || run.status === 'interrupted') && failed)
         await send(card(this.views.failure(run, failed, t)));
       if (['succeeded', 'cancelled', 'aborted'].includes(run.status) && run.startedAt)

@@ -228,6 +228,7 @@ export async function retryRun(
   const needsCheck = !step.retrySafe || run.status === 'interrupted';
   if (needsCheck && !checked) return refuse('bot.retry.needs-check', { step: step.id });
   run.attempt += 1;
+  for (const s of run.steps) s.rebootRequired = undefined;
   for (const s of run.steps.slice(failedIndex))
     Object.assign(s, { status: 'pending', attempt: run.attempt, errorExcerpt: null });
   await ctx.audit({

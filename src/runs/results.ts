@@ -58,7 +58,13 @@ export async function applyResult(
   switch (result.status) {
     case 'succeeded':
     case 'skipped':
-      if (last) await ctx.setStatus(run, 'succeeded');
+      if (result.rebootRequired && !last) {
+        // The runner stops here; a human restarts the server and retries from the next step.
+        step.rebootRequired = true;
+        await ctx.setStatus(run, 'failed');
+      } else if (last) {
+        await ctx.setStatus(run, 'succeeded');
+      }
       break;
     case 'failed':
     case 'timed-out':

@@ -78,6 +78,8 @@ export interface StepRecord {
   stdout?: string | undefined;
   stderr?: string | undefined;
   errorExcerpt?: string | null | undefined;
+  /** The installer succeeded but asks for a restart before the run may go on. */
+  rebootRequired?: boolean | undefined;
 }
 
 export interface RunRecord {

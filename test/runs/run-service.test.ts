@@ -308,4 +308,19 @@ describe('running, cancel, retry, abort', () => {
       .map((c) => (c.change as { minutes: number }).minutes);
     expect(warnings).toEqual([20, 30]);
   });
+
+  it('halts after an installer that asks for a restart and resumes with the fresh shell on retry', async () => {
+    const { service, run, store } = await running();
+    const live = store.getRun(run.id)!;
+    const install = live.plan.steps.findIndex((s) => s.id === 'update.install');
+    for (let i = 0; i < install; i++)
+      await service.dispatcher.acceptResult('rn-backend01', resultFor(live, i));
+    const reboot = { ...resultFor(store.getRun(run.id)!, install), exitCode: 3010, rebootRequired: true };
+    expect(await service.dispatcher.acceptResult('rn-backend01', reboot)).toBe('accepted');
+    expect(store.getRun(run.id)?.status).toBe('failed');
+    const retried = await service.retry(run.id, actor(ALEX), false);
+    expect(retried.ok).toBe(true);
+    const job = await service.dispatcher.waitForJob('rn-backend01', new AbortController().signal);
+    expect(job?.steps[job.startIndex]).toBe('shell.reopen');
+  });
 });

@@ -204,6 +204,8 @@ export const enUS = {
   'bot.retry.started': 'Retrying "{step}" in run #{runId}.',
   'bot.retry.needs-check':
     '"{step}" may have partly run. Look at the server, tick "I have checked the server", then retry.',
+  'bot.reboot-required':
+    'The update installer on {server} asks for a restart (run #{runId}). Restart the server, then choose Retry step: the run continues with a fresh management shell.',
   'bot.abort.done': 'Run #{runId} is aborted; no further steps will run. Check what state the server is in.',
   'bot.action.invalid': 'That button sent something I did not expect. Refresh the card and try again.',
   'bot.cancel.done': 'Run #{runId} is cancelled.',

@@ -208,6 +208,8 @@ export const esES: Catalog = {
   'bot.retry.started': 'Se vuelve a intentar "{step}" en la ejecución #{runId}.',
   'bot.retry.needs-check':
     'Puede que "{step}" se ejecutara en parte. Revise el servidor, marque "He revisado el servidor" y vuelva a intentarlo.',
+  'bot.reboot-required':
+    'El instalador de la actualización en {server} pide reiniciar (ejecución #{runId}). Reinicie el servidor y elija Reintentar paso: la ejecución continúa con un nuevo shell de administración.',
   'bot.abort.done':
     'La ejecución #{runId} se ha anulado; no se ejecutarán más pasos. Compruebe en qué estado ha quedado el servidor.',
   'bot.action.invalid': 'Ese botón ha enviado algo inesperado. Actualice la tarjeta y vuelva a intentarlo.',

@@ -184,6 +184,8 @@ export const zhCN: Catalog = {
   'bot.run.queued': '运行 #{runId} 已排队；{server} 上的运行器马上就会接手。',
   'bot.retry.started': '正在重试运行 #{runId} 中的“{step}”。',
   'bot.retry.needs-check': '“{step}”可能只执行了一部分。请先检查服务器，勾选“我已检查服务器”，然后重试。',
+  'bot.reboot-required':
+    '{server} 上的更新安装程序要求重新启动（运行 #{runId}）。请重新启动服务器，然后选择“重试步骤”：运行将在新的命令行管理程序中继续。',
   'bot.abort.done': '运行 #{runId} 已中止，不会再执行后续步骤。请检查服务器当前处于什么状态。',
   'bot.action.invalid': '该按钮发送的内容不符合预期。请刷新卡片后重试。',
   'bot.cancel.done': '运行 #{runId} 已取消。',
