@@ -66,13 +66,7 @@ function isExpired(ctx: RunContext, run: RunRecord): boolean {
 }
 
 async function expire(ctx: RunContext, run: RunRecord): Promise<Outcome<RunRecord>> {
-  await ctx.audit({
-    action: 'expire',
-    actor: { system: true },
-    runId: run.id,
-    server: run.server,
-    conversationId: run.conversationId,
-  });
+  await ctx.auditRun(run, 'expire', { system: true });
   await ctx.setStatus(run, 'expired');
   return refuse('bot.card-stale', { runId: run.id, status: run.status });
 }
@@ -91,13 +85,7 @@ export async function confirmRun(ctx: RunContext, runId: unknown, actor: Actor):
   for (const check of [blockingRun(ctx, run.server, run.id), windowRefusal(ctx, run.server)]) {
     if (!check.ok) return check;
   }
-  await ctx.audit({
-    action: 'confirm',
-    actor: personRef(actor.person),
-    runId: run.id,
-    server: run.server,
-    conversationId: run.conversationId,
-  });
+  await ctx.auditRun(run, 'confirm', personRef(actor.person));
   if (run.approvalsRequired > 0) {
     const expiresAt = new Date(
       ctx.deps.now().getTime() + ctx.deps.policy.approvalExpiryMinutes * 60_000,
@@ -122,14 +110,7 @@ export async function dismissPlan(
     return refuseAudited(ctx, run, actor, 'dismiss', 'not-requester', 'bot.not-own-plan', {
       name: run.requestedBy.name,
     });
-  await ctx.audit({
-    action: 'cancel',
-    actor: personRef(actor.person),
-    runId: run.id,
-    server: run.server,
-    conversationId: run.conversationId,
-    detail: { before: 'confirm' },
-  });
+  await ctx.auditRun(run, 'cancel', personRef(actor.person), { before: 'confirm' });
   await ctx.setStatus(run, 'cancelled', { expiresAt: null });
   return { ok: true, value: run };
 }
@@ -163,14 +144,12 @@ export async function decideRun(
     reason: reason?.slice(0, 500) || undefined,
   };
   run.decisions.push(entry);
-  await ctx.audit({
-    action: attempted,
-    actor: personRef(actor.person),
-    runId: run.id,
-    server: run.server,
-    conversationId: run.conversationId,
-    detail: entry.reason ? { reason: entry.reason } : undefined,
-  });
+  await ctx.auditRun(
+    run,
+    attempted,
+    personRef(actor.person),
+    entry.reason ? { reason: entry.reason } : undefined,
+  );
   if (decision === 'rejected') {
     await ctx.setStatus(run, 'rejected', { expiresAt: null });
   } else if (run.decisions.filter((d) => d.decision === 'approved').length >= run.approvalsRequired) {
@@ -193,14 +172,7 @@ export async function cancelRun(ctx: RunContext, runId: unknown, actor: Actor): 
   const run = loaded.value;
   if (!mayRequest(ctx.deps.policy, actor.person))
     return refuseAudited(ctx, run, actor, 'cancel', 'not-requester', 'bot.not-allowed.request');
-  await ctx.audit({
-    action: 'cancel',
-    actor: personRef(actor.person),
-    runId: run.id,
-    server: run.server,
-    conversationId: run.conversationId,
-    detail: { status: run.status },
-  });
+  await ctx.auditRun(run, 'cancel', personRef(actor.person), { status: run.status });
   if (run.status === 'running') {
     run.cancelRequested = { by: personRef(actor.person), at: ctx.nowIso() };
     await ctx.commit(run, { kind: 'cancel-requested' });
@@ -231,14 +203,7 @@ export async function retryRun(
   for (const s of run.steps) s.rebootRequired = undefined;
   for (const s of run.steps.slice(failedIndex))
     Object.assign(s, { status: 'pending', attempt: run.attempt, errorExcerpt: null });
-  await ctx.audit({
-    action: 'retry',
-    actor: personRef(actor.person),
-    runId: run.id,
-    server: run.server,
-    conversationId: run.conversationId,
-    detail: { step: step.id, attempt: run.attempt, checked },
-  });
+  await ctx.auditRun(run, 'retry', personRef(actor.person), { step: step.id, attempt: run.attempt, checked });
   await ctx.setStatus(run, 'queued', { endedAt: null, cancelRequested: null });
   return { ok: true, value: run };
 }
@@ -250,13 +215,7 @@ export async function abortRun(ctx: RunContext, runId: unknown, actor: Actor): P
   const run = loaded.value;
   if (!mayRequest(ctx.deps.policy, actor.person))
     return refuseAudited(ctx, run, actor, 'abort', 'not-requester', 'bot.not-allowed.request');
-  await ctx.audit({
-    action: 'abort',
-    actor: personRef(actor.person),
-    runId: run.id,
-    server: run.server,
-    conversationId: run.conversationId,
-  });
+  await ctx.auditRun(run, 'abort', personRef(actor.person));
   await ctx.setStatus(run, 'aborted');
   return { ok: true, value: run };
 }

@@ -72,6 +72,23 @@ export class RunContext {
     await this.deps.store.appendAudit({ at: this.nowIso(), ...event });
   }
 
+  /** An audit event about one run, in the run's conversation. */
+  auditRun(
+    run: RunRecord,
+    action: string,
+    actor: AuditEvent['actor'],
+    detail?: Record<string, unknown>,
+  ): Promise<void> {
+    return this.audit({
+      action,
+      actor,
+      runId: run.id,
+      server: run.server,
+      conversationId: run.conversationId,
+      detail,
+    });
+  }
+
   async commit(run: RunRecord, change: RunChange): Promise<void> {
     await this.deps.store.saveRun(run);
     try {

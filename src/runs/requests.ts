@@ -119,14 +119,7 @@ export async function requestUpdate(ctx: RunContext, input: RequestInput): Promi
     cancelRequested: null,
     cardActivityId: null,
   };
-  await ctx.audit({
-    action: 'request',
-    actor: personRef(requester),
-    runId: run.id,
-    server: run.server,
-    conversationId: run.conversationId,
-    detail: { request: plan.request },
-  });
+  await ctx.auditRun(run, 'request', personRef(requester), { request: plan.request });
   await ctx.store.saveRun(run);
   return { ok: true, value: run };
 }

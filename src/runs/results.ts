@@ -93,13 +93,7 @@ export async function sweep(ctx: RunContext, startedAt: Date): Promise<void> {
       run.expiresAt &&
       new Date(run.expiresAt) <= now
     ) {
-      await ctx.audit({
-        action: 'expire',
-        actor: { system: true },
-        runId: run.id,
-        server: run.server,
-        conversationId: run.conversationId,
-      });
+      await ctx.auditRun(run, 'expire', { system: true });
       await ctx.setStatus(run, 'expired');
       continue;
     }
@@ -109,14 +103,7 @@ export async function sweep(ctx: RunContext, startedAt: Date): Promise<void> {
       if (now.getTime() - heard > ctx.deps.heartbeatTimeoutMs) {
         const current = run.steps.find((s) => s.status === 'running');
         if (current) current.status = 'interrupted';
-        await ctx.audit({
-          action: 'interrupted',
-          actor: { system: true },
-          runId: run.id,
-          server: run.server,
-          conversationId: run.conversationId,
-          detail: { step: current?.stepId ?? null },
-        });
+        await ctx.auditRun(run, 'interrupted', { system: true }, { step: current?.stepId ?? null });
         await ctx.setStatus(run, 'interrupted');
         continue;
       }
