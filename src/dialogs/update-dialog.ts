@@ -29,7 +29,10 @@ export function refusalText(t: Translator, refusal: Refusal): string {
   if (typeof params.status === 'string' && (RUN_STATUSES as readonly string[]).includes(params.status)) {
     params.status = runStatusName(t, params.status as RunStatus);
   }
-  if (typeof params.next === 'string') params.next = t.formatDateTime(params.next);
+  for (const key of ['next', 'lastSeen']) {
+    const value = params[key];
+    if (typeof value === 'string' && !Number.isNaN(Date.parse(value))) params[key] = t.formatDateTime(value);
+  }
   if (refusal.windows) params.window = describeWindows(t, refusal.windows);
   const text = t.t(refusal.key, params);
   const suggestion = refusal.params.suggestion;

@@ -62,6 +62,14 @@ export function blockingRun(ctx: RunContext, server: string, exceptRunId?: numbe
   return { ok: true, value: null };
 }
 
+/** A run for a server whose runner went silent would sit queued: say so instead. */
+function offlineRefusal(ctx: RunContext, server: string): Outcome<null> {
+  const runner = runnerFor(ctx, server);
+  const lastSeen = runner?.lastSeenAt ? Date.parse(runner.lastSeenAt) : 0;
+  if (ctx.deps.now().getTime() - lastSeen <= ctx.deps.heartbeatTimeoutMs) return { ok: true, value: null };
+  return refuse('bot.runner-offline', { server, lastSeen: runner?.lastSeenAt ?? '-' });
+}
+
 export function windowRefusal(ctx: RunContext, server: string): Outcome<null> {
   const next = nextAllowedTime(ctx.deps.policy, server, ctx.deps.now());
   if (!next) return { ok: true, value: null };
@@ -87,6 +95,8 @@ export async function requestUpdate(ctx: RunContext, input: RequestInput): Promi
   }
   const preview = previewPlan(ctx, request);
   if (!preview.ok) return preview;
+  const offline = offlineRefusal(ctx, request.server);
+  if (!offline.ok) return offline;
   const blocked = blockingRun(ctx, request.server);
   if (!blocked.ok) return blocked;
   const window = windowRefusal(ctx, request.server);

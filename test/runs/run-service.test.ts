@@ -324,3 +324,17 @@ describe('running, cancel, retry, abort', () => {
     expect(job?.steps[job.startIndex]).toBe('shell.reopen');
   });
 });
+
+describe('runner liveness', () => {
+  it('refuses an update for a server whose runner has gone silent', async () => {
+    const { service, advance } = await makeService();
+    advance(5 * 60_000);
+    const result = await service.request({
+      request: { server: 'backend01', edition: 'standard' },
+      requester: ALEX,
+      conversationId: CONVERSATION,
+      locale: 'en-US',
+    });
+    expect(!result.ok && result.refusal.key).toBe('bot.runner-offline');
+  });
+});
