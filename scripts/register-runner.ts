@@ -3,7 +3,8 @@
  *
  *   npm run register-runner -- <server> [--replace] | --list | --remove <runner-id>
  *
- * The store is the folder in PATCHBOT_DATA_DIR (see .env.example).
+ * The store is the folder in PATCHBOT_DATA_DIR (see .env.example). Works while the bot runs: it
+ * writes only the runner registry (runners/) and the audit log, never the bot's state.json.
  */
 import { runRegisterRunner } from '../src/admin/register-runner-command.js';
 import { loadConfig } from '../src/config.js';

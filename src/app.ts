@@ -8,6 +8,7 @@ import { createViews } from './cards/views.js';
 import { CardActions } from './dialogs/card-actions.js';
 import { PendingQuestions } from './dialogs/pending.js';
 import { CommandRouter } from './dialogs/router.js';
+import { createTranslator } from './i18n/index.js';
 import type { Logger } from './log.js';
 import { RunService } from './runs/service.js';
 import { LowdbStore } from './store/lowdb-store.js';
@@ -36,7 +37,10 @@ export interface AppOptions {
  */
 export async function createApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
   const now = options.now ?? (() => new Date());
-  const store = await LowdbStore.open(config.dataDir, now);
+  const storeLogger = logger.child({ area: 'store' });
+  const store = await LowdbStore.open(config.dataDir, now, {
+    warn: (message, details) => storeLogger.warn(details, message),
+  });
   // Teams refreshes a card per user only for Teams user ids (29:...); with any other form of id
   // (AAD object id, '*') the buttons stay on the shared card and the bot checks each click.
   const approverIds =
@@ -72,6 +76,11 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
         sender: new TeamsSender(adapter, config.bot.MicrosoftAppId, store),
         logger: logger.child({ area: 'notifier' }),
         onSent: rememberCard,
+        resendNote: (item) => {
+          const run = item.runId === null ? undefined : store.getRun(item.runId);
+          const locale = store.getConversation(item.conversationId)?.locale ?? run?.locale ?? 'en-US';
+          return createTranslator(locale).t('bot.resent-after-restart');
+        },
       });
       return new PatchBot({ router, cardActions, store, logger });
     },

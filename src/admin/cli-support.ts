@@ -1,6 +1,8 @@
 import { stat } from 'node:fs/promises';
 import { StoreLockedError } from '../store/lock.js';
 import { LowdbStore } from '../store/lowdb-store.js';
+import { RunnerAdminStore } from '../store/runner-admin-store.js';
+import { InvalidRunnerIdError, type RegistryWarn } from '../store/runner-registry.js';
 import { StoreCorruptError, StoreWriteError } from '../store/store.js';
 
 /** Where an admin command writes: stdout for results, stderr for everything else. */
@@ -31,16 +33,54 @@ export class AdminRefusal extends Error {
 
 /**
  * Opens the bot's store. Commands that only look open it read-only, so they work while the bot
- * runs; commands that change it take the lock, so they refuse while the bot runs instead of
- * having their change overwritten by the bot's next write.
+ * runs; commands that change the hot file take the lock, so they refuse while the bot runs
+ * instead of having their change overwritten by the bot's next write.
  */
 export async function openBotStore(context: CommandContext, mode: 'read' | 'write'): Promise<LowdbStore> {
-  if (mode === 'read' && !(await isDirectory(context.dataDir))) {
+  if (mode === 'read') await mustExist(context.dataDir);
+  return LowdbStore.open(context.dataDir, context.now, {
+    readOnly: mode === 'read',
+    warn: warnOn(context.io),
+  });
+}
+
+/**
+ * Opens the runners of the bot's data folder, without the lock: the runner registry and the
+ * audit log may be written while the bot runs (see RunnerAdminStore). Before a change, runners
+ * a bot not yet upgraded keeps in its hot file are moved to the registry first, which takes
+ * the lock (until the command exits); once the upgraded bot has started, they are already moved.
+ */
+export async function openRunnerAdmin(
+  context: CommandContext,
+  mode: 'read' | 'change',
+): Promise<RunnerAdminStore> {
+  if (mode === 'read') await mustExist(context.dataDir);
+  const open = () => RunnerAdminStore.open(context.dataDir, { warn: warnOn(context.io) });
+  const store = await open();
+  if (mode === 'read' || !store.hasLegacyRunners()) return store;
+  try {
+    await (await openBotStore(context, 'write')).close();
+  } catch (error) {
+    if (!(error instanceof StoreLockedError)) throw error;
     throw new AdminRefusal(
-      `There is no store at ${context.dataDir}. Set PATCHBOT_DATA_DIR to the bot's data folder.`,
+      `${error.message}\nThat bot is an older version: its runners are still in state.json. ` +
+        'Start the new version of the bot once (it moves them to runners/), then try again.',
     );
   }
-  return LowdbStore.open(context.dataDir, context.now, { readOnly: mode === 'read' });
+  return open();
+}
+
+/** Registry problems go to stderr; the text never holds a secret. */
+function warnOn(io: CommandIo): RegistryWarn {
+  return (message) => io.err(`Warning: ${message}\n`);
+}
+
+async function mustExist(dataDir: string): Promise<void> {
+  if (!(await isDirectory(dataDir))) {
+    throw new AdminRefusal(
+      `There is no store at ${dataDir}. Set PATCHBOT_DATA_DIR to the bot's data folder.`,
+    );
+  }
 }
 
 /** Runs a command body, turning expected failures into a message and an exit code. */
@@ -54,9 +94,13 @@ export async function runCommand(io: CommandIo, usage: string, body: () => Promi
       return EXIT.usage;
     }
     // Expected failures speak for themselves; anything else is a bug and keeps its stack.
-    const expected = [AdminRefusal, StoreCorruptError, StoreWriteError, StoreLockedError].some(
-      (kind) => error instanceof kind,
-    );
+    const expected = [
+      AdminRefusal,
+      StoreCorruptError,
+      StoreWriteError,
+      StoreLockedError,
+      InvalidRunnerIdError,
+    ].some((kind) => error instanceof kind);
     io.err(
       `${expected ? (error as Error).message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
     );

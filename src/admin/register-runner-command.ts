@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { openBotStore, runCommand, UsageError, type CommandContext } from './cli-support.js';
+import { openRunnerAdmin, runCommand, UsageError, type CommandContext } from './cli-support.js';
 import {
   formatRegistration,
   formatRunnerList,
@@ -13,8 +13,9 @@ export const REGISTER_RUNNER_USAGE = `Usage:
   npm run register-runner -- --list                 registered runners (ids, servers, last seen)
   npm run register-runner -- --remove <runner-id>   revoke a runner
 
-Registering and removing change the bot's store, so stop the bot first; --list works while it runs.
-The store is the folder in PATCHBOT_DATA_DIR (see .env.example).`;
+All three work while the bot runs, as the bot's user: each runner is a file in the runner registry
+(runners/ in the store). The bot accepts a new runner on its first request and refuses a removed
+one within 2 seconds. The store is the folder in PATCHBOT_DATA_DIR (see .env.example).`;
 
 export type RegisterRunnerCommand =
   | { kind: 'register'; server: string; replace: boolean }
@@ -59,22 +60,21 @@ export function runRegisterRunner(argv: string[], context: CommandContext): Prom
       io.out(`${REGISTER_RUNNER_USAGE}\n`);
       return;
     }
-    const store = await openBotStore(context, command.kind === 'list' ? 'read' : 'write');
-    try {
-      if (command.kind === 'list') {
-        io.out(formatRunnerList(listRunners(store)));
-      } else if (command.kind === 'remove') {
-        const removed = await removeRunner(store, command.runnerId, context.now);
-        io.out(`Removed runner ${removed.id} (${removed.server}); its secret no longer works.\n`);
-      } else {
-        const registration = await registerRunner(store, command.server, {
-          replace: command.replace,
-          ...(context.now ? { now: context.now } : {}),
-        });
-        io.out(formatRegistration(registration, context.dataDir));
-      }
-    } finally {
-      await store.close();
+    // No lock: the registry and the audit log may be written while the bot runs; --list only reads.
+    const store = await openRunnerAdmin(context, command.kind === 'list' ? 'read' : 'change');
+    if (command.kind === 'list') {
+      io.out(formatRunnerList(listRunners(store)));
+    } else if (command.kind === 'remove') {
+      const removed = await removeRunner(store, command.runnerId, context.now);
+      io.out(
+        `Removed runner ${removed.id} (${removed.server}); the bot refuses its secret within 2 seconds.\n`,
+      );
+    } else {
+      const registration = await registerRunner(store, command.server, {
+        replace: command.replace,
+        ...(context.now ? { now: context.now } : {}),
+      });
+      io.out(formatRegistration(registration, context.dataDir));
     }
   });
 }

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { validateHostName } from '../procedure/index.js';
 import { RUNNER_ID_PATTERN } from '../protocol/signing.js';
-import type { RunnerRecord, Store } from '../store/store.js';
+import type { RunnerAdmin } from '../store/runner-admin-store.js';
+import type { RunnerRecord } from '../store/store.js';
 import { AdminRefusal, UsageError } from './cli-support.js';
 
 /** Bytes of randomness in a runner secret (base64url: 43 characters). */
@@ -33,10 +34,11 @@ export interface RegisterOptions {
 
 /**
  * Creates a runner for a server: a fresh id and secret. A server has one runner; registering
- * again needs `replace`, which revokes the old runner (its secret stops working at once).
+ * again needs `replace`, which revokes the old runner (a running bot refuses its secret within
+ * 2 seconds). `store` is the running bot's LowdbStore, or a RunnerAdminStore beside it.
  */
 export async function registerRunner(
-  store: Store,
+  store: RunnerAdmin,
   rawServer: string,
   options: RegisterOptions = {},
 ): Promise<Registration> {
@@ -73,7 +75,7 @@ export async function registerRunner(
   return { runner, replaced: existing };
 }
 
-export function listRunners(store: Store): RunnerSummary[] {
+export function listRunners(store: Pick<RunnerAdmin, 'runners'>): RunnerSummary[] {
   return store
     .runners()
     .map(({ id, server, createdAt, lastSeenAt, info }) => ({
@@ -87,7 +89,7 @@ export function listRunners(store: Store): RunnerSummary[] {
 }
 
 export async function removeRunner(
-  store: Store,
+  store: RunnerAdmin,
   id: string,
   now: () => Date = () => new Date(),
 ): Promise<RunnerRecord> {
@@ -123,13 +125,14 @@ export function formatRegistration({ runner, replaced }: Registration, dataDir: 
     `  Secret:    ${runner.secret}`,
     '',
     'The secret is shown only this once: the bot keeps it but never displays it again.',
+    'The bot accepts the runner at once, also while it runs: no restart is needed.',
     `On ${runner.server}, configure the runner (see runner.env.example):`,
     `  ${settings.botUrl}=<the bot's address, e.g. https://patchbot.contoso.com>`,
     `  ${settings.id}=${runner.id}`,
     `  ${settings.secretFile}=<a file holding only the secret, readable only by the runner's account>`,
     `  ${settings.server}=${runner.server}`,
     `Where a file is not possible, ${settings.secret} may hold the secret itself instead.`,
-    'Lost the secret? Register again with --replace. Start the bot again if you stopped it for this.',
+    'Lost the secret? Register again with --replace.',
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -152,9 +155,9 @@ export function formatRunnerList(runners: RunnerSummary[]): string {
 }
 
 async function auditOrExplain(
-  store: Store,
+  store: RunnerAdmin,
   runner: RunnerRecord,
-  event: Parameters<Store['appendAudit']>[0],
+  event: Parameters<RunnerAdmin['appendAudit']>[0],
 ) {
   try {
     await store.appendAudit(event);

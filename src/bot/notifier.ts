@@ -19,6 +19,11 @@ export interface NotifierOptions {
   maxBackoffMs?: number;
   /** Attempts before a message that Teams refuses for good (4xx other than 412/429) is dropped. */
   maxPermanentFailures?: number;
+  /**
+   * The line put in front of a message sent again after a crash cut off its first send (Teams
+   * may already show it), in the conversation's language.
+   */
+  resendNote?: (item: OutboxItem) => string;
 }
 
 const RETRYABLE = new Set([408, 412, 429, 500, 502, 503, 504]);
@@ -52,6 +57,8 @@ export class Notifier {
   private readonly sleep: (ms: number) => Promise<void>;
   private stopped = false;
   private readonly inflight = new Set<Promise<void>>();
+  /** Sends this process marked as going out; a mark that is not ours was left by a crash. */
+  private readonly markedHere = new Set<number>();
 
   constructor(private readonly options: NotifierOptions) {
     this.now = options.now ?? Date.now;
@@ -65,12 +72,16 @@ export class Notifier {
     for (const conversationId of conversations) {
       if (this.busy.has(conversationId)) continue;
       this.busy.add(conversationId);
-      const work = this.drain(conversationId).finally(() => {
-        this.busy.delete(conversationId);
-        this.inflight.delete(work);
-        if (!this.stopped && this.options.store.outbox().some((o) => o.conversationId === conversationId))
-          this.kick();
-      });
+      const work = this.drain(conversationId)
+        .catch((error: unknown) =>
+          this.options.logger.error({ err: error, conversationId }, 'delivering the outbox failed'),
+        )
+        .finally(() => {
+          this.busy.delete(conversationId);
+          this.inflight.delete(work);
+          if (!this.stopped && this.options.store.outbox().some((o) => o.conversationId === conversationId))
+            this.kick();
+        });
       this.inflight.add(work);
     }
   }
@@ -100,40 +111,95 @@ export class Notifier {
     const { store, sender, logger } = this.options;
     let attempts = item.attempts;
     let permanentFailures = 0;
+    const activity = this.inDoubt(item) ? this.markedAsRepeat(item) : item.activity;
+    let taken: { id: string | undefined } | 'dropped' | null = null;
     for (;;) {
       if (this.stopped) return;
-      this.pacer.record(item.conversationId, this.now());
-      try {
-        if (item.kind === 'update' && item.activityId) {
-          await sender.update(item.conversationId, item.activityId, item.activity);
-          await store.completeOutbox(item.id);
-        } else {
-          const id = await sender.send(item.conversationId, item.activity);
-          await store.completeOutbox(item.id);
-          await this.options.onSent?.(item, id);
+      if (taken === null) {
+        this.pacer.record(item.conversationId, this.now());
+        try {
+          if (item.kind === 'update' && item.activityId) {
+            // Updates replace the message's content: sending one twice does no harm.
+            await sender.update(item.conversationId, item.activityId, item.activity);
+            taken = { id: item.activityId };
+          } else {
+            if (!this.markedHere.has(item.id)) {
+              await store.markSending(item.id);
+              this.markedHere.add(item.id);
+            }
+            taken = { id: await sender.send(item.conversationId, activity) };
+          }
+        } catch (error) {
+          attempts += 1;
+          const status = statusOf(error);
+          const retryable = status === undefined || RETRYABLE.has(status);
+          if (!retryable && ++permanentFailures >= (this.options.maxPermanentFailures ?? 3)) {
+            logger.error(
+              { err: error, status, outboxId: item.id, runId: item.runId },
+              'Teams refused a message for good; dropped',
+            );
+            taken = 'dropped';
+          } else {
+            const backoff = this.backoffMs(attempts);
+            const wait = retryAfterMs(error) ?? backoff * (0.75 + Math.random() / 2);
+            logger.warn(
+              { err: error, status, attempts, waitMs: Math.round(wait), outboxId: item.id },
+              'Teams did not take a message; retrying',
+            );
+            // Only a count for the logs: a disk that refuses it must not stop delivery.
+            await store.touchOutbox(item.id, attempts).catch(() => undefined);
+            await this.sleep(wait);
+            continue;
+          }
         }
-        return;
+      }
+      // Teams has the message (or refused it for good): record that, and never send it again,
+      // however long the store takes to accept the record.
+      try {
+        await store.completeOutbox(item.id);
       } catch (error) {
         attempts += 1;
-        const status = statusOf(error);
-        const retryable = status === undefined || RETRYABLE.has(status);
-        if (!retryable && ++permanentFailures >= (this.options.maxPermanentFailures ?? 3)) {
-          logger.error(
-            { err: error, status, outboxId: item.id, runId: item.runId },
-            'Teams refused a message for good; dropped',
-          );
-          await store.completeOutbox(item.id);
-          return;
-        }
-        const backoff = Math.min(this.options.maxBackoffMs ?? 60_000, 250 * 2 ** Math.min(attempts, 10));
-        const wait = retryAfterMs(error) ?? backoff * (0.75 + Math.random() / 2);
-        logger.warn(
-          { status, attempts, waitMs: Math.round(wait), outboxId: item.id },
-          'Teams did not take a message; retrying',
+        logger.error(
+          { err: error, outboxId: item.id },
+          'Teams took a message but the store could not record it; retrying the record, not the message',
         );
-        await store.touchOutbox(item.id, attempts);
-        await this.sleep(wait);
+        await this.sleep(this.backoffMs(attempts));
+        continue;
       }
+      this.markedHere.delete(item.id);
+      if (taken !== 'dropped' && item.kind !== 'update') {
+        await this.options
+          .onSent?.(item, taken.id)
+          .catch((error: unknown) =>
+            logger.error({ err: error, outboxId: item.id }, 'recording what Teams answered failed'),
+          );
+      }
+      return;
     }
+  }
+
+  private backoffMs(attempts: number): number {
+    return Math.min(this.options.maxBackoffMs ?? 60_000, 250 * 2 ** Math.min(attempts, 10));
+  }
+
+  /**
+   * A send that a previous process had started and not finished: the bot died while Teams had it,
+   * so Teams may already show it. Nobody can ask the Bot Connector, so it is sent again
+   * (at-least-once) with a note saying it may be a repeat.
+   */
+  private inDoubt(item: OutboxItem): boolean {
+    if (item.kind !== 'send' || item.sendingSince === undefined || this.markedHere.has(item.id)) return false;
+    this.options.logger.warn(
+      { outboxId: item.id, runId: item.runId, sendingSince: item.sendingSince },
+      'a message was being sent when the bot stopped; sending it again, marked as a possible repeat',
+    );
+    return true;
+  }
+
+  private markedAsRepeat(item: OutboxItem): Record<string, unknown> {
+    const note = this.options.resendNote?.(item);
+    if (!note) return item.activity;
+    const text = item.activity.text;
+    return { ...item.activity, text: typeof text === 'string' && text !== '' ? `${note}\n\n${text}` : note };
   }
 }

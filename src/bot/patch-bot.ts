@@ -93,9 +93,17 @@ export class PatchBot extends TeamsActivityHandler {
     if (!conversationId) return undefined;
     const known = this.deps.store.getConversation(conversationId);
     const reference = TurnContext.getConversationReference(context.activity) as Record<string, unknown>;
-    if (!known || JSON.stringify(known.reference) !== JSON.stringify(reference)) {
+    // The reference names the incoming activity, which differs on every turn; saving it each time
+    // rewrote the whole store file per message. Save only when something else changed.
+    if (!known || referenceKey(known.reference) !== referenceKey(reference)) {
       await this.deps.store.saveConversation({ conversationId, reference, locale: known?.locale ?? null });
     }
     return this.deps.store.getConversation(conversationId);
   }
+}
+
+/** A conversation reference without its per-message activityId, for telling real changes apart. */
+function referenceKey(reference: Record<string, unknown>): string {
+  const { activityId: _perMessage, ...lasting } = reference;
+  return JSON.stringify(lasting);
 }

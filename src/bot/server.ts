@@ -10,6 +10,7 @@ import type { Config } from '../config.js';
 import { createTranslator, resolveLocale } from '../i18n/index.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
+import { activityShapeProblem } from './activity-shape.js';
 import type { PatchBot } from './patch-bot.js';
 import { mountRunnerApi, type RunnerApi } from './runner-api.js';
 import type { RunnerBackend } from './runner-backend.js';
@@ -71,8 +72,9 @@ export async function startBotServer(deps: BotServerDeps): Promise<BotServer> {
     '/api/messages',
     restify.plugins.bodyParser({ maxBodySize: MAX_ACTIVITY_BYTES, mapParams: false }),
     async (req, res) => {
-      if (typeof req.body !== 'object' || req.body === null || typeof req.body.type !== 'string') {
-        res.send(400, { error: 'expected a Bot Framework activity (JSON object with a type)' });
+      const problem = activityShapeProblem(req.body);
+      if (problem) {
+        res.send(400, { error: problem });
         return;
       }
       await adapter.process(req, res, (context) => bot.run(context));

@@ -65,7 +65,7 @@ export function createViews(options: ViewOptions = {}): Views {
     summary: (run, t) => renderCard('summary', summaryCard(run, t, { timeZone })),
     help: (t, topic) => renderCard('help', helpCard(t, topic)),
     status: (runs, t) => renderCard('status', statusCard(runs, now(), t, { timeZone })),
-    history: (runs, t) => renderCard('history', historyCard(runs, t, { timeZone })),
+    history: (runs, t, server) => renderCard('history', historyCard(runs, t, { timeZone, server })),
     runners: (runners, t) =>
       renderCard(
         'runners',

@@ -1,6 +1,6 @@
 import { INPUT_IDS, VERBS } from '../cards/verbs.js';
 import { createTranslator, type Translator } from '../i18n/index.js';
-import { sameConversation } from '../runs/context.js';
+import { personRef, sameConversation } from '../runs/context.js';
 import type { Actor, Outcome, RunService } from '../runs/service.js';
 import type { Person, RunRecord } from '../store/types.js';
 import type { CardAttachment } from './turn.js';
@@ -59,21 +59,46 @@ export class CardActions {
         : undefined;
     const data = isRecord(action.data) ? action.data : {};
     const runId = parseRunId(data.runId);
-    if (!handler || runId === null) return { message: t.t('bot.action.invalid') };
+    if (!handler || runId === null) {
+      await this.auditInvalid(action, data.runId);
+      return { message: t.t('bot.action.invalid') };
+    }
     const outcome = await handler(runId, data, {
       person: action.user,
       conversationId: action.conversationId,
     });
     if (!outcome.ok) return this.refused(t, runId, outcome.refusal, action);
-    return { card: this.views.runCard(outcome.value, createTranslator(outcome.value.locale), action.user) };
+    return { card: this.views.runCard(outcome.value, this.runTranslator(outcome.value), action.user) };
+  }
+
+  /** The run's card speaks like its messages: the conversation's `language`, else the requester's. */
+  private runTranslator(run: RunRecord): Translator {
+    return createTranslator(this.runs.ctx.store.getConversation(run.conversationId)?.locale ?? run.locale);
   }
 
   /** The run as it is now, for Teams' card refresh; only inside the run's own conversation. */
   private async current(runId: number, actor: Actor): Promise<Outcome<RunRecord>> {
     const run = await this.runs.ctx.store.findRun(runId);
-    return run && sameConversation(run.conversationId, actor.conversationId)
-      ? { ok: true, value: run }
-      : { ok: false, refusal: { key: 'bot.run-not-found', params: { runId } } };
+    if (run && sameConversation(run.conversationId, actor.conversationId)) return { ok: true, value: run };
+    await this.runs.ctx.audit({
+      action: 'refuse',
+      actor: personRef(actor.person),
+      conversationId: actor.conversationId,
+      detail: { why: 'run-not-found', attempted: 'refresh', runId },
+    });
+    return { ok: false, refusal: { key: 'bot.run-not-found', params: { runId } } };
+  }
+
+  /** A click no card of ours sends (unknown verb, no usable run id): someone is trying things. */
+  private async auditInvalid(action: CardAction, runId: unknown): Promise<void> {
+    const shown = (value: unknown) =>
+      typeof value === 'string' ? value.slice(0, 40) : typeof value === 'number' ? value : typeof value;
+    await this.runs.ctx.audit({
+      action: 'refuse',
+      actor: personRef(action.user),
+      conversationId: action.conversationId,
+      detail: { why: 'invalid-action', verb: shown(action.verb), runId: shown(runId) },
+    });
   }
 
   /** A refused click on a stale card also gets the card as it is now, so the buttons disappear. */
@@ -86,7 +111,7 @@ export class CardActions {
     if (refusal.key === 'bot.card-stale') {
       const run = await this.runs.ctx.store.findRun(runId);
       if (run) {
-        return { card: this.views.runCard(run, createTranslator(run.locale), action.user) };
+        return { card: this.views.runCard(run, this.runTranslator(run), action.user) };
       }
     }
     return { message: refusalText(t, refusal) };

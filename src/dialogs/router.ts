@@ -2,6 +2,7 @@ import { parseCommand, type ParsedCommand, type StatusTarget } from '../commands
 import {
   createTranslator,
   isSupportedLocale,
+  languageName,
   resolveLocale,
   SUPPORTED_LOCALES,
   type Translator,
@@ -78,12 +79,18 @@ export class CommandRouter {
           limit: HISTORY_LIMIT,
         });
         await turn.reply(
-          finished.length ? { attachments: [views.history(finished, t)] } : t.t('history.none'),
+          finished.length
+            ? { attachments: [views.history(finished, t, command.server)] }
+            : t.t('history.none'),
         );
         return;
       }
       case 'runners': {
-        const all = store.runners();
+        const running = store.liveRuns().filter((r) => r.status === 'running');
+        const all = store.runners().map((runner) => ({
+          ...runner,
+          currentRunId: running.find((r) => r.server === runner.server)?.id ?? null,
+        }));
         await turn.reply(all.length ? { attachments: [views.runners(all, t)] } : t.t('runners.none'));
         return;
       }
@@ -107,7 +114,9 @@ export class CommandRouter {
         .liveRuns()
         .filter((r) => r.status !== 'planned' && (target.kind === 'all' || r.server === target.server));
       if (target.kind === 'server' && runs.length === 0) {
-        runs = await store.finishedRuns({ server: target.server, limit: 1 });
+        // Nothing active on that server: its last finished run, shown as history (not as "active").
+        const last = await store.finishedRuns({ server: target.server, limit: 1 });
+        if (last.length) return { attachments: [views.history(last, t, target.server)] };
       }
     }
     return runs.length ? { attachments: [views.status(runs, t)] } : t.t('status.none');
@@ -117,7 +126,8 @@ export class CommandRouter {
     const { store } = this.deps;
     const current = store.getConversation(turn.conversationId);
     if (tag === null) {
-      await turn.reply(t.t('bot.language.current', { language: current?.locale ?? turn.userLocale }));
+      // The language's name in itself ("Deutsch", "简体中文"), not its tag.
+      await turn.reply(t.t('bot.language.current', { language: languageName(t, t.locale) }));
       return;
     }
     const chosen = tag.toLowerCase() === 'auto' ? null : resolveExact(tag);
@@ -133,7 +143,7 @@ export class CommandRouter {
       locale: chosen,
     });
     const next = createTranslator(chosen ?? turn.userLocale);
-    await turn.reply(next.t('bot.language.set', { language: chosen ?? next.locale }));
+    await turn.reply(next.t('bot.language.set', { language: languageName(next, next.locale) }));
   }
 }
 

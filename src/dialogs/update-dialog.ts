@@ -1,5 +1,6 @@
 import { parseCommand, type UpdateCommand } from '../commands/index.js';
-import { runStatusName, type Translator } from '../i18n/index.js';
+import { runStatusName, stepTitle, type Translator } from '../i18n/index.js';
+import { PRODUCT_FAMILIES, STEP_IDS, type ProductFamily, type StepId } from '../procedure/index.js';
 import { RUN_STATUSES, type RunStatus } from '../store/types.js';
 import type { MaintenanceWindow } from '../runs/policy.js';
 import type { Refusal, RunService } from '../runs/service.js';
@@ -23,7 +24,12 @@ function describeWindows(t: Translator, windows: MaintenanceWindow[]): string {
   );
 }
 
-/** A refusal in the reader's language: statuses by their localized names, times as local dates. */
+const isStepId = (value: unknown): value is StepId =>
+  typeof value === 'string' && (STEP_IDS as readonly string[]).includes(value);
+const isProductFamily = (value: unknown): value is ProductFamily =>
+  typeof value === 'string' && (PRODUCT_FAMILIES as readonly string[]).includes(value);
+
+/** A refusal in the reader's language: statuses and steps by their localized names, times as local dates. */
 export function refusalText(t: Translator, refusal: Refusal): string {
   const params: Record<string, string | number> = { ...refusal.params };
   if (typeof params.status === 'string' && (RUN_STATUSES as readonly string[]).includes(params.status)) {
@@ -34,6 +40,8 @@ export function refusalText(t: Translator, refusal: Refusal): string {
     if (typeof value === 'string' && !Number.isNaN(Date.parse(value))) params[key] = t.formatDateTime(value);
   }
   if (refusal.windows) params.window = describeWindows(t, refusal.windows);
+  if (isStepId(params.step) && isProductFamily(params.product))
+    params.step = stepTitle(t, params.step, params.product);
   const text = t.t(refusal.key, params);
   const suggestion = refusal.params.suggestion;
   return suggestion && !text.includes(String(suggestion))
@@ -102,7 +110,9 @@ export class UpdateDialog {
       request: toRequest(command),
       requester: turn.user,
       conversationId: turn.conversationId,
-      locale: turn.locale,
+      // The requester's own language: the conversation's `language` setting, if any, is applied
+      // whenever a message about the run is written, so `language auto` later hands it back.
+      locale: turn.userLocale,
     });
     if (!result.ok) {
       await turn.reply(refusalText(t, result.refusal));

@@ -20,6 +20,8 @@ export interface Views {
   summary(run: RunRecord, t: Translator): CardAttachment;
   help(t: Translator, topic: CommandName | null): CardAttachment;
   status(runs: RunRecord[], t: Translator): CardAttachment;
-  history(runs: RunRecord[], t: Translator): CardAttachment;
-  runners(runners: RunnerRecord[], t: Translator): CardAttachment;
+  /** Finished runs; `server` when the list is limited to one server (it goes into the title). */
+  history(runs: RunRecord[], t: Translator, server?: string | null): CardAttachment;
+  /** Registered runners, each with the run it is executing (if any). */
+  runners(runners: (RunnerRecord & { currentRunId?: number | null })[], t: Translator): CardAttachment;
 }

@@ -151,6 +151,8 @@ export interface CreateLabServerOptions {
   durationsMs?: Record<string, number>;
   /** 'crlf' makes the host end lines like Windows does (to exercise the CRLF framing bug). */
   newline?: 'lf' | 'crlf';
+  /** The lab host to run instead of LAB_HOST_EXECUTABLE (tests use a copy compiled to JavaScript). */
+  hostExecutable?: string;
 }
 
 export interface LabServer {
@@ -213,7 +215,7 @@ export function createLabServer(spec: LabServerSpec, options: CreateLabServerOpt
     spec,
     profile,
     stateFile,
-    shell: { executable: LAB_HOST_EXECUTABLE, executableOptions },
+    shell: { executable: options.hostExecutable ?? LAB_HOST_EXECUTABLE, executableOptions },
     readState: () => readLabState(stateFile),
     commandLog: () => readLabState(stateFile).log,
     stepCommands: () =>

@@ -1,7 +1,7 @@
 import type { Person, RunRecord, RunStatus } from '../store/types.js';
 import { personRef, refuse, sameConversation, type Outcome, type RunContext } from './context.js';
 import { mayApprove, mayRequest, samePerson } from './policy.js';
-import { blockingRun, windowRefusal } from './requests.js';
+import { blockingRun, refusalReason, windowRefusal } from './requests.js';
 
 export interface Actor {
   person: Person;
@@ -41,6 +41,23 @@ async function load(
   return { ok: true, value: run };
 }
 
+async function auditRefusal(
+  ctx: RunContext,
+  run: RunRecord,
+  actor: Actor,
+  attempted: string,
+  why: string,
+): Promise<void> {
+  await ctx.audit({
+    action: 'refuse',
+    actor: personRef(actor.person),
+    runId: run.id,
+    server: run.server,
+    conversationId: actor.conversationId,
+    detail: { why, attempted },
+  });
+}
+
 async function refuseAudited(
   ctx: RunContext,
   run: RunRecord,
@@ -50,14 +67,7 @@ async function refuseAudited(
   key: string,
   params: Record<string, string | number> = {},
 ) {
-  await ctx.audit({
-    action: 'refuse',
-    actor: personRef(actor.person),
-    runId: run.id,
-    server: run.server,
-    conversationId: actor.conversationId,
-    detail: { why, attempted },
-  });
+  await auditRefusal(ctx, run, actor, attempted, why);
   return refuse(key, params);
 }
 
@@ -65,7 +75,14 @@ function isExpired(ctx: RunContext, run: RunRecord): boolean {
   return run.expiresAt !== null && new Date(run.expiresAt) <= ctx.deps.now();
 }
 
-async function expire(ctx: RunContext, run: RunRecord): Promise<Outcome<RunRecord>> {
+/** The click came too late: the run expires now, and the click is audited as refused. */
+async function expire(
+  ctx: RunContext,
+  run: RunRecord,
+  actor: Actor,
+  attempted: string,
+): Promise<Outcome<RunRecord>> {
+  await auditRefusal(ctx, run, actor, attempted, 'expired');
   await ctx.auditRun(run, 'expire', { system: true });
   await ctx.setStatus(run, 'expired');
   return refuse('bot.card-stale', { runId: run.id, status: run.status });
@@ -80,10 +97,13 @@ export async function confirmRun(ctx: RunContext, runId: unknown, actor: Actor):
     return refuseAudited(ctx, run, actor, 'confirm', 'not-requester', 'bot.not-own-plan', {
       name: run.requestedBy.name,
     });
-  if (isExpired(ctx, run)) return expire(ctx, run);
+  if (isExpired(ctx, run)) return expire(ctx, run, actor, 'confirm');
   // Checked again: another run may have started since the plan card was shown.
   for (const check of [blockingRun(ctx, run.server, run.id), windowRefusal(ctx, run.server)]) {
-    if (!check.ok) return check;
+    if (!check.ok) {
+      await auditRefusal(ctx, run, actor, 'confirm', refusalReason(check.refusal));
+      return check;
+    }
   }
   await ctx.auditRun(run, 'confirm', personRef(actor.person));
   if (run.approvalsRequired > 0) {
@@ -131,7 +151,7 @@ export async function decideRun(
     return refuseAudited(ctx, run, actor, attempted, 'self-approval', 'bot.self-approval');
   if (!mayApprove(ctx.deps.policy, actor.person))
     return refuseAudited(ctx, run, actor, attempted, 'not-approver', 'bot.not-allowed.approve');
-  if (isExpired(ctx, run)) return expire(ctx, run);
+  if (isExpired(ctx, run)) return expire(ctx, run, actor, attempted);
   if (run.decisions.some((d) => samePerson(d.by, actor.person))) {
     return refuseAudited(ctx, run, actor, attempted, 'already-decided', 'bot.already-decided', {
       runId: run.id,
@@ -198,7 +218,11 @@ export async function retryRun(
   const step = run.plan.steps[failedIndex];
   if (!step) return refuse('bot.card-stale', { runId: run.id, status: run.status });
   const needsCheck = !step.retrySafe || run.status === 'interrupted';
-  if (needsCheck && !checked) return refuse('bot.retry.needs-check', { step: step.id });
+  if (needsCheck && !checked)
+    return refuseAudited(ctx, run, actor, 'retry', 'needs-check', 'bot.retry.needs-check', {
+      step: step.id,
+      product: run.product,
+    });
   run.attempt += 1;
   for (const s of run.steps) s.rebootRequired = undefined;
   for (const s of run.steps.slice(failedIndex))

@@ -1,6 +1,7 @@
 import type { Logger } from '../log.js';
-import type { AuditEvent, Store } from '../store/store.js';
+import type { AuditEvent, OutboxDraft, Store } from '../store/store.js';
 import type { Decision, Person, RunRecord, RunStatus, StepRecord } from '../store/types.js';
+import { AuditedResults } from './audited-results.js';
 import type { MaintenanceWindow, Policy } from './policy.js';
 
 /** What changed about a run; the presenter turns each change into card updates and replies. */
@@ -13,7 +14,13 @@ export type RunChange =
   | { kind: 'downtime-warning'; minutes: number };
 
 export interface RunObserver {
+  /** Called once the change is on disk, for each change of a commit. */
   runChanged(run: RunRecord, change: RunChange): Promise<void>;
+  /**
+   * The messages that tell the run's conversation about `changes`. They are saved in the same
+   * write as the run, so a crash never keeps a change without its messages or the other way round.
+   */
+  messagesFor?(run: RunRecord, changes: readonly RunChange[]): OutboxDraft[];
 }
 
 /** A refusal the edge shows the user: an i18n key and its parameters. */
@@ -47,8 +54,11 @@ export interface RunDeps {
 /** Everything every run operation needs: save, audit, tell the observer. */
 export class RunContext {
   private queue: Promise<unknown> = Promise.resolve();
+  readonly auditedResults: AuditedResults;
 
-  constructor(readonly deps: RunDeps) {}
+  constructor(readonly deps: RunDeps) {
+    this.auditedResults = new AuditedResults(deps.store);
+  }
 
   /**
    * Runs state transitions one at a time. Checks such as "one run per server" or "not yet
@@ -89,26 +99,40 @@ export class RunContext {
     });
   }
 
-  async commit(run: RunRecord, change: RunChange): Promise<void> {
-    await this.deps.store.saveRun(run);
+  /** Saves the run with the messages about `change` (one change or several) in one write. */
+  async commit(run: RunRecord, change: RunChange | readonly RunChange[]): Promise<void> {
+    const changes: readonly RunChange[] = 'kind' in change ? [change] : change;
+    const { observer, logger } = this.deps;
+    let messages: OutboxDraft[] = [];
     try {
-      await this.deps.observer.runChanged(run, change);
+      messages = observer.messagesFor?.(run, changes) ?? [];
     } catch (error) {
-      // The run is saved; a presenter failure must not undo it. The outbox retries delivery.
-      this.deps.logger.error(
-        { err: error, runId: run.id, change: change.kind },
-        'presenting a run change failed',
-      );
+      // A card that cannot be rendered must not keep the run from moving on.
+      logger.error({ err: error, runId: run.id }, 'rendering the messages about a run change failed');
+    }
+    await this.deps.store.saveRun(run, messages);
+    for (const each of changes) {
+      try {
+        await observer.runChanged(run, each);
+      } catch (error) {
+        // The run is saved; a presenter failure must not undo it. The outbox retries delivery.
+        logger.error({ err: error, runId: run.id, change: each.kind }, 'presenting a run change failed');
+      }
     }
   }
 
   async setStatus(run: RunRecord, status: RunStatus, extra: Partial<RunRecord> = {}): Promise<void> {
+    await this.commit(run, this.changeStatus(run, status, extra));
+  }
+
+  /** Changes the status in memory and returns the change, for a commit together with others. */
+  changeStatus(run: RunRecord, status: RunStatus, extra: Partial<RunRecord> = {}): RunChange {
     const from = run.status;
     Object.assign(run, extra, { status });
     if (['succeeded', 'cancelled', 'rejected', 'expired', 'aborted'].includes(status) && !run.endedAt) {
       run.endedAt = this.nowIso();
     }
-    await this.commit(run, { kind: 'status', from });
+    return { kind: 'status', from };
   }
 }
 

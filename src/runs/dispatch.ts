@@ -29,6 +29,8 @@ export class Dispatcher implements RunnerBackend {
     const runner = this.ctx.store.getRunner(runnerId);
     if (!runner) return null;
     for (;;) {
+      // A runner removed while its poll waited (register-runner --remove) gets no job.
+      if (!this.ctx.store.getRunner(runnerId)) return null;
       const job = this.jobFor(runner.server);
       if (job || signal.aborted) return job;
       await new Promise<void>((resolve) => {
@@ -100,8 +102,7 @@ export class Dispatcher implements RunnerBackend {
     const wasOffline =
       runner.lastSeenAt === null ||
       Date.parse(runner.lastSeenAt) < this.ctx.deps.now().getTime() - this.ctx.deps.heartbeatTimeoutMs;
-    await this.ctx.store.saveRunner({
-      ...runner,
+    await this.ctx.store.noteRunnerSeen(runnerId, {
       lastSeenAt: this.ctx.nowIso(),
       info: { ...beat.info, profile: profile.value },
     });

@@ -2,7 +2,7 @@ import { planUpdate, type Plan, type ServerProfile, type UpdateRequest } from '.
 import { closest } from '../commands/index.js';
 import type { RunnerRecord } from '../store/store.js';
 import { ACTIVE_STATUSES, type Person, type RunRecord } from '../store/types.js';
-import { personRef, refuse, type Outcome, type RunContext } from './context.js';
+import { personRef, refuse, type Outcome, type Refusal, type RunContext } from './context.js';
 import { mayRequest, nextAllowedTime, poolOf, windowsFor } from './policy.js';
 
 export interface RequestInput {
@@ -80,27 +80,52 @@ export function windowRefusal(ctx: RunContext, server: string): Outcome<null> {
   };
 }
 
+/** The audit log's name for why a request or a confirmation was refused, by the refusal's message key. */
+const REFUSAL_REASONS: Readonly<Record<string, string>> = {
+  'bot.not-allowed.request': 'not-requester',
+  'bot.unknown-server': 'unknown-server',
+  'bot.unknown-server.suggest': 'unknown-server',
+  'bot.runner-offline': 'runner-offline',
+  'bot.run-exists': 'run-exists',
+  'bot.pool-busy': 'pool-busy',
+  'bot.maintenance-window': 'maintenance-window',
+};
+
+export function refusalReason(refusal: Refusal): string {
+  return REFUSAL_REASONS[refusal.key] ?? 'invalid-request';
+}
+
+/** Every refused `update` is audited: who asked for which server, and why not. */
+async function refuseRequest(
+  ctx: RunContext,
+  input: RequestInput,
+  refused: { ok: false; refusal: Refusal },
+): Promise<{ ok: false; refusal: Refusal }> {
+  await ctx.audit({
+    action: 'refuse',
+    actor: personRef(input.requester),
+    server: input.request.server,
+    conversationId: input.conversationId,
+    detail: { why: refusalReason(refused.refusal), attempted: 'request', key: refused.refusal.key },
+  });
+  return refused;
+}
+
 /** `update`: checks rights, server, plan, one-run-per-server and the window, then records a planned run. */
 export async function requestUpdate(ctx: RunContext, input: RequestInput): Promise<Outcome<RunRecord>> {
   const { requester, request } = input;
-  if (!mayRequest(ctx.deps.policy, requester)) {
-    await ctx.audit({
-      action: 'refuse',
-      actor: personRef(requester),
-      server: request.server,
-      conversationId: input.conversationId,
-      detail: { why: 'not-requester' },
-    });
-    return refuse('bot.not-allowed.request');
-  }
+  if (!mayRequest(ctx.deps.policy, requester))
+    return refuseRequest(ctx, input, refuse('bot.not-allowed.request'));
   const preview = previewPlan(ctx, request);
-  if (!preview.ok) return preview;
-  const offline = offlineRefusal(ctx, request.server);
-  if (!offline.ok) return offline;
-  const blocked = blockingRun(ctx, request.server);
-  if (!blocked.ok) return blocked;
-  const window = windowRefusal(ctx, request.server);
-  if (!window.ok) return window;
+  if (!preview.ok) return refuseRequest(ctx, input, preview);
+  for (const check of [
+    () => offlineRefusal(ctx, request.server),
+    () => blockingRun(ctx, request.server),
+    () => windowRefusal(ctx, request.server),
+  ]) {
+    const outcome = check();
+    if (!outcome.ok) return refuseRequest(ctx, input, outcome);
+  }
 
   const { plan, profile } = preview.value;
   const now = ctx.nowIso();

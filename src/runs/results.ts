@@ -1,8 +1,29 @@
 import type { StepResult } from '../protocol/messages.js';
-import type { RunRecord, StepRecord } from '../store/types.js';
-import type { RunContext } from './context.js';
+import { FINAL_STATUSES, type RunRecord, type RunStatus, type StepRecord } from '../store/types.js';
+import { AuditedResults } from './audited-results.js';
+import type { RunChange, RunContext } from './context.js';
 
 const DOWNTIME_WARNINGS_MIN = [20, 30];
+
+/** The run's status once `result` is in. */
+function statusAfter(run: RunRecord, result: StepResult): RunStatus {
+  const last = result.index === run.steps.length - 1;
+  switch (result.status) {
+    case 'succeeded':
+    case 'skipped':
+      // After an installer that asks for a restart the runner stops; a human restarts the server
+      // and retries from the next step.
+      if (result.rebootRequired && !last) return 'failed';
+      return last ? 'succeeded' : 'running';
+    case 'failed':
+    case 'timed-out':
+      return 'failed';
+    case 'interrupted':
+      return 'interrupted';
+    case 'cancelled':
+      return 'cancelled';
+  }
+}
 
 /** Records one step result from the runner and moves the run on. Idempotent per (run, step, attempt). */
 export async function applyResult(
@@ -38,45 +59,28 @@ export async function applyResult(
   if (result.stepId === run.plan.downtimeEndsAfter && result.status === 'succeeded')
     run.downtimeEndedAt = result.endedAt;
 
-  await ctx.audit({
-    action: 'step-result',
-    actor: { runnerId },
-    runId: run.id,
-    server: run.server,
-    conversationId: run.conversationId,
-    detail: {
-      step: result.stepId,
-      status: result.status,
-      attempt: result.attempt,
-      exitCode: result.exitCode,
-    },
-  });
-  if (run.status === 'queued' || run.status === 'interrupted') await ctx.setStatus(run, 'running');
-  await ctx.commit(run, { kind: 'step', step });
-
-  const last = result.index === run.steps.length - 1;
-  switch (result.status) {
-    case 'succeeded':
-    case 'skipped':
-      if (result.rebootRequired && !last) {
-        // The runner stops here; a human restarts the server and retries from the next step.
-        step.rebootRequired = true;
-        await ctx.setStatus(run, 'failed');
-      } else if (last) {
-        await ctx.setStatus(run, 'succeeded');
-      }
-      break;
-    case 'failed':
-    case 'timed-out':
-      await ctx.setStatus(run, 'failed');
-      break;
-    case 'interrupted':
-      await ctx.setStatus(run, 'interrupted');
-      break;
-    case 'cancelled':
-      if (run.status !== 'cancelled') await ctx.setStatus(run, 'cancelled');
-      break;
+  // Audited before the save: a crash in between leaves a result the runner sends again, which
+  // the audit then recognises (a crash after the save could lose the audit instead).
+  const audited = AuditedResults.key(run.id, result.stepId, result.attempt);
+  if (!(await ctx.auditedResults.has(audited))) {
+    await ctx.auditRun(
+      run,
+      'step-result',
+      { runnerId },
+      { step: result.stepId, status: result.status, attempt: result.attempt, exitCode: result.exitCode },
+    );
+    await ctx.auditedResults.add(audited);
   }
+
+  // The result and where it takes the run are saved in one write with their messages: saved
+  // apart, a crash between them would leave a run whose last result is in but which never ends.
+  const changes: RunChange[] = [{ kind: 'step', step }];
+  const next = statusAfter(run, result);
+  if (next === 'failed' && result.rebootRequired && ['succeeded', 'skipped'].includes(result.status))
+    step.rebootRequired = true;
+  if (next !== run.status) changes.push(ctx.changeStatus(run, next));
+  await ctx.commit(run, changes);
+  if (FINAL_STATUSES.includes(run.status)) await ctx.auditedResults.forgetRun(run.id);
   return 'accepted';
 }
 

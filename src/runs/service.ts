@@ -23,6 +23,9 @@ export class RunService {
         if (run.status === 'queued') this.dispatcher.wake(run.server);
         await presenter.runChanged(run, change);
       },
+      ...(presenter.messagesFor
+        ? { messagesFor: (run: RunRecord, changes: readonly RunChange[]) => presenter.messagesFor!(run, changes) }
+        : {}),
     };
     this.ctx = new RunContext({ ...deps, observer });
     this.dispatcher = new Dispatcher(this.ctx);

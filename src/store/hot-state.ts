@@ -1,13 +1,18 @@
-import { StoreCorruptError, type ConversationRecord, type OutboxItem, type RunnerRecord } from './store.js';
+import type { StoredRunner } from './runner-records.js';
+import { StoreCorruptError, type ConversationRecord, type OutboxItem } from './store.js';
 import type { RunRecord } from './types.js';
 
-/** The hot file: only what is live. Finished runs and audit events live in monthly JSONL files. */
+/**
+ * The hot file: only what is live. Finished runs and audit events live in monthly JSONL files,
+ * runner identities (with their secrets) in the runner registry; `runners` holds only what the
+ * bot heard from each runner.
+ */
 export interface HotState {
   version: 1;
   lastRunId: number;
   lastOutboxId: number;
   runs: Record<string, RunRecord>;
-  runners: Record<string, RunnerRecord>;
+  runners: Record<string, StoredRunner>;
   conversations: Record<string, ConversationRecord>;
   outbox: OutboxItem[];
 }

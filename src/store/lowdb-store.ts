@@ -2,14 +2,19 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Low } from 'lowdb';
 import { DataFile } from 'lowdb/node';
+import { AuditLog } from './audit-log.js';
 import { emptyHotState, parseHotState, restoreEntry, restoreRun, type HotState } from './hot-state.js';
-import { MonthlyJsonl } from './jsonl.js';
 import { lockDataDir } from './lock.js';
 import { RunArchive } from './run-archive.js';
+import type { RunnerFacts } from './runner-records.js';
+import type { RegistryWarn } from './runner-registry.js';
+import { StoreRunners, type RunnerFactsFile } from './store-runners.js';
 import {
+  StoreFolderError,
   StoreWriteError,
   type AuditEvent,
   type ConversationRecord,
+  type OutboxDraft,
   type OutboxItem,
   type RunnerRecord,
   type Store,
@@ -22,6 +27,10 @@ export interface OpenOptions {
    * (they may run beside the bot). Every mutation rejects.
    */
   readOnly?: boolean;
+  /** Where a runner registry file that cannot be used is reported (default: a process warning). */
+  warn?: RegistryWarn;
+  /** How long what was read from the runner registry is trusted (default RUNNER_RECHECK_MS). */
+  runnerRecheckMs?: number;
 }
 
 const isFinal = (run: RunRecord): boolean => FINAL_STATUSES.includes(run.status);
@@ -32,12 +41,17 @@ const isFinal = (run: RunRecord): boolean => FINAL_STATUSES.includes(run.status)
  * half-written store. This class is the single owner of the file: its mutations run one at a
  * time, each with its own write (lowdb would otherwise coalesce them and one failure could not
  * be told from another), and the lock keeps other processes out.
+ *
+ * Runner identities are not in the hot file but in the runner registry (runners/<id>.json,
+ * src/store/runner-registry.ts), which register-runner changes while the bot runs; the hot file
+ * keeps only what the bot heard from each runner (lastSeenAt, info).
  */
 export class LowdbStore implements Store {
   readonly file: string;
   private readonly db: Low<HotState>;
   private readonly archive: RunArchive;
-  private readonly audit: MonthlyJsonl<AuditEvent>;
+  private readonly audit: AuditLog;
+  private readonly storeRunners: StoreRunners;
   /** The hot file's text as last read or written: what a failed mutation goes back to. */
   private committedText = JSON.stringify(emptyHotState());
   private serializedText = '';
@@ -51,6 +65,7 @@ export class LowdbStore implements Store {
     readonly dir: string,
     private readonly now: () => Date,
     private readonly readOnly: boolean,
+    runnerOptions: { warn: RegistryWarn; recheckMs?: number | undefined },
   ) {
     this.file = path.join(dir, 'state.json');
     const adapter = new DataFile<HotState>(this.file, {
@@ -64,7 +79,8 @@ export class LowdbStore implements Store {
     });
     this.db = new Low<HotState>(adapter, emptyHotState());
     this.archive = new RunArchive(dir);
-    this.audit = new MonthlyJsonl(path.join(dir, 'audit'), 'audit');
+    this.audit = new AuditLog(dir);
+    this.storeRunners = new StoreRunners(dir, this.runnerFacts(), runnerOptions);
   }
 
   static async open(
@@ -72,15 +88,25 @@ export class LowdbStore implements Store {
     now: () => Date = () => new Date(),
     options: OpenOptions = {},
   ): Promise<LowdbStore> {
-    const store = new LowdbStore(dir, now, options.readOnly ?? false);
+    const warn = options.warn ?? ((message: string) => process.emitWarning(message));
+    const store = new LowdbStore(dir, now, options.readOnly ?? false, {
+      warn,
+      recheckMs: options.runnerRecheckMs,
+    });
     if (store.readOnly) {
       await store.db.read();
       return store;
     }
-    await mkdir(dir, { recursive: true });
-    store.releaseLock = await lockDataDir(dir);
+    try {
+      await mkdir(dir, { recursive: true });
+      store.releaseLock = await lockDataDir(dir);
+    } catch (error) {
+      // A lock held by another process explains itself; a folder that refuses writes gets named.
+      throw (error as NodeJS.ErrnoException).code ? new StoreFolderError(dir, error) : error;
+    }
     try {
       await store.db.read();
+      await store.mutate(() => store.storeRunners.moveLegacyToRegistry());
       await store.repairAfterCrash();
       return store;
     } catch (error) {
@@ -111,12 +137,18 @@ export class LowdbStore implements Store {
     return Object.values(this.data.runs).filter((run) => !isFinal(run));
   }
 
-  saveRun(run: RunRecord): Promise<void> {
+  saveRun(run: RunRecord, messages: readonly OutboxDraft[] = []): Promise<void> {
     return this.mutate(async () => {
       const key = String(run.id);
       const previous = this.data.runs[key];
+      const { outbox: previousOutbox, lastOutboxId: previousId } = this.data;
       this.data.runs[key] = run;
-      await this.writeOrUndo(() => restoreRun(this.data, key, previous, this.committedText));
+      for (const message of messages) this.queue(message);
+      await this.writeOrUndo(() => {
+        restoreRun(this.data, key, previous, this.committedText);
+        this.data.outbox = previousOutbox;
+        this.data.lastOutboxId = previousId;
+      });
       // The final state is on disk now (a restart would finish the move), so a failed move
       // leaves the run readable in the hot file and is retried with the next one.
       if (isFinal(run)) await this.moveFinishedToArchive().catch(() => undefined);
@@ -138,28 +170,23 @@ export class LowdbStore implements Store {
   }
 
   getRunner(id: string): RunnerRecord | undefined {
-    return this.data.runners[id];
+    return this.storeRunners.get(id);
   }
 
   runners(): RunnerRecord[] {
-    return Object.values(this.data.runners);
+    return this.storeRunners.all();
   }
 
   saveRunner(runner: RunnerRecord): Promise<void> {
-    return this.mutate(async () => {
-      const previous = this.data.runners[runner.id];
-      this.data.runners[runner.id] = runner;
-      await this.writeOrUndo(() => restoreEntry(this.data.runners, runner.id, previous));
-    });
+    return this.mutate(() => this.storeRunners.save(runner));
+  }
+
+  noteRunnerSeen(id: string, facts: RunnerFacts): Promise<void> {
+    return this.mutate(() => this.storeRunners.noteSeen(id, facts));
   }
 
   removeRunner(id: string): Promise<void> {
-    return this.mutate(async () => {
-      const previous = this.data.runners[id];
-      if (previous === undefined) return;
-      delete this.data.runners[id];
-      await this.writeOrUndo(() => restoreEntry(this.data.runners, id, previous));
-    });
+    return this.mutate(() => this.storeRunners.remove(id));
   }
 
   getConversation(id: string): ConversationRecord | undefined {
@@ -175,39 +202,42 @@ export class LowdbStore implements Store {
     });
   }
 
-  async appendAudit(event: AuditEvent): Promise<void> {
-    const at = new Date(event.at);
-    if (Number.isNaN(at.getTime()))
-      throw new Error(`Audit event "${event.action}" has no valid time (at: ${event.at}).`);
-    await this.audit.append(event, at);
+  appendAudit(event: AuditEvent): Promise<void> {
+    return this.audit.append(event);
   }
 
   readAudit(since?: Date): Promise<AuditEvent[]> {
-    return readAuditLog(this.audit, since);
+    return this.audit.read(since);
   }
 
-  enqueue(item: Omit<OutboxItem, 'id' | 'createdAt' | 'attempts'>): Promise<OutboxItem> {
+  enqueue(item: OutboxDraft): Promise<OutboxItem> {
     return this.mutate(async () => {
       const { outbox: previousOutbox, lastOutboxId: previousId } = this.data;
-      const queued: OutboxItem = {
-        ...item,
-        id: previousId + 1,
-        createdAt: this.now().toISOString(),
-        attempts: 0,
-      };
-      // An in-place card update supersedes an older, unsent update of the same message.
-      const kept =
-        queued.kind === 'update'
-          ? previousOutbox.filter((o) => !(o.kind === 'update' && o.activityId === queued.activityId))
-          : previousOutbox;
-      this.data.outbox = [...kept, queued];
-      this.data.lastOutboxId = queued.id;
+      const queued = this.queue(item);
       await this.writeOrUndo(() => {
         this.data.outbox = previousOutbox;
         this.data.lastOutboxId = previousId;
       });
       return queued;
     });
+  }
+
+  /** Adds a message to the outbox in memory (the caller writes); replaces this.data.outbox. */
+  private queue(item: OutboxDraft): OutboxItem {
+    const queued: OutboxItem = {
+      ...item,
+      id: this.data.lastOutboxId + 1,
+      createdAt: this.now().toISOString(),
+      attempts: 0,
+    };
+    // An in-place card update supersedes an older, unsent update of the same message.
+    const kept =
+      queued.kind === 'update'
+        ? this.data.outbox.filter((o) => !(o.kind === 'update' && o.activityId === queued.activityId))
+        : this.data.outbox;
+    this.data.outbox = [...kept, queued];
+    this.data.lastOutboxId = queued.id;
+    return queued;
   }
 
   outbox(): OutboxItem[] {
@@ -230,6 +260,16 @@ export class LowdbStore implements Store {
       const previous = item.attempts;
       item.attempts = attempts;
       await this.writeOrUndo(() => (item.attempts = previous));
+    });
+  }
+
+  markSending(id: number): Promise<void> {
+    return this.mutate(async () => {
+      const item = this.data.outbox.find((o) => o.id === id);
+      if (!item) return;
+      const previous = item.sendingSince;
+      item.sendingSince = this.now().toISOString();
+      await this.writeOrUndo(() => (item.sendingSince = previous));
     });
   }
 
@@ -258,6 +298,26 @@ export class LowdbStore implements Store {
       throw new StoreWriteError(this.file, error);
     }
     this.committedText = this.serializedText;
+  }
+
+  /** The hot file's runner entries, for StoreRunners; each write runs inside a mutation. */
+  private runnerFacts(): RunnerFactsFile {
+    const runners = () => this.data.runners;
+    return {
+      read: runners,
+      write: async (id, facts) => {
+        const previous = runners()[id];
+        if (facts === undefined && previous === undefined) return;
+        if (facts === undefined) delete runners()[id];
+        else runners()[id] = facts;
+        await this.writeOrUndo(() => restoreEntry(runners(), id, previous));
+      },
+      writeAll: async (entries) => {
+        const previous = runners();
+        this.data.runners = entries;
+        await this.writeOrUndo(() => (this.data.runners = previous));
+      },
+    };
   }
 
   /**
@@ -304,9 +364,4 @@ export class LowdbStore implements Store {
       });
     }
   }
-}
-
-async function readAuditLog(log: MonthlyJsonl<AuditEvent>, since?: Date): Promise<AuditEvent[]> {
-  const events = await log.readSince(since);
-  return since ? events.filter((event) => new Date(event.at) >= since) : events;
 }

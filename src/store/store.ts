@@ -43,7 +43,15 @@ export interface OutboxItem {
   activity: Record<string, unknown>;
   createdAt: string;
   attempts: number;
+  /**
+   * Set on disk just before a 'send' goes to Teams. Found set by a later process, the bot died
+   * while Teams had the message: Teams may or may not have posted it.
+   */
+  sendingSince?: string | undefined;
 }
+
+/** A message as it is queued; the store gives it its id, time and attempt count. */
+export type OutboxDraft = Omit<OutboxItem, 'id' | 'createdAt' | 'attempts' | 'sendingSince'>;
 
 /**
  * The bot's persistence, behind one small interface so a shared store can replace the lowdb
@@ -58,16 +66,30 @@ export interface Store {
   getRun(id: number): RunRecord | undefined;
   /** Runs not yet in a final state. */
   liveRuns(): RunRecord[];
-  /** Writes a run; a run in a final state leaves the hot file for the archive. */
-  saveRun(run: RunRecord): Promise<void>;
+  /**
+   * Writes a run, and the messages about this change of it in the same write (so a crash never
+   * keeps one without the other); a run in a final state leaves the hot file for the archive.
+   */
+  saveRun(run: RunRecord, messages?: readonly OutboxDraft[]): Promise<void>;
   /** Finished runs, newest first. */
   finishedRuns(filter: { server?: string | undefined; limit: number }): Promise<RunRecord[]>;
   /** A run from the hot file or, if finished, from the archive. */
   findRun(id: number): Promise<RunRecord | undefined>;
 
+  /**
+   * Runners are registry identity (runners/<id>.json, which register-runner changes while the
+   * bot runs) merged with what the bot heard from them. An id not known yet is looked up in the
+   * registry at once; what was read is trusted for at most RUNNER_RECHECK_MS (2 s), so a runner
+   * removed by another process is refused within that time.
+   */
   getRunner(id: string): RunnerRecord | undefined;
+  /** Every registered runner, sorted by id; the registry is listed again at most every 2 s. */
   runners(): RunnerRecord[];
+  /** Registers a runner (lab mode, tests; production uses register-runner) with its facts. */
   saveRunner(runner: RunnerRecord): Promise<void>;
+  /** Records a heartbeat's facts; does nothing for a runner that is not (or no longer) registered. */
+  noteRunnerSeen(id: string, facts: Pick<RunnerRecord, 'lastSeenAt' | 'info'>): Promise<void>;
+  /** Revokes a runner: its secret stops working at once in this process. */
   removeRunner(id: string): Promise<void>;
 
   getConversation(id: string): ConversationRecord | undefined;
@@ -76,10 +98,12 @@ export interface Store {
   appendAudit(event: AuditEvent): Promise<void>;
   readAudit(since?: Date): Promise<AuditEvent[]>;
 
-  enqueue(item: Omit<OutboxItem, 'id' | 'createdAt' | 'attempts'>): Promise<OutboxItem>;
+  enqueue(item: OutboxDraft): Promise<OutboxItem>;
   outbox(): OutboxItem[];
   completeOutbox(id: number): Promise<void>;
   touchOutbox(id: number, attempts: number): Promise<void>;
+  /** Records that a 'send' is about to go to Teams (sendingSince), before it goes. */
+  markSending(id: number): Promise<void>;
 
   /** Finishes pending writes; rejects if the file cannot be written. The store stays usable. */
   close(): Promise<void>;
@@ -95,6 +119,21 @@ export class StoreCorruptError extends Error {
         'The bot stopped without touching it: restore it from a backup or move it aside to start empty.',
     );
     this.name = 'StoreCorruptError';
+  }
+}
+
+/** The data folder cannot be created or written (read-only, no permission, full, not a folder). */
+export class StoreFolderError extends Error {
+  constructor(
+    readonly dir: string,
+    cause: unknown,
+  ) {
+    super(
+      `The data folder ${dir} cannot be written (${describe(cause)}). The bot keeps its store there: ` +
+        'check that the folder exists or can be created, its permissions and free space, or set PATCHBOT_DATA_DIR.',
+      { cause },
+    );
+    this.name = 'StoreFolderError';
   }
 }
 

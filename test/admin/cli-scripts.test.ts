@@ -49,7 +49,7 @@ describe('admin scripts, run for real', () => {
       expect(id).toMatch(/^rn-be01-[0-9a-f]{8}$/);
       expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(registered.stdout.split(secret!)).toHaveLength(2);
-      // The script gave the store's lock back when it exited, so the bot can start.
+      // The script never takes the store's lock: it works while the bot runs.
       await expect(access(path.join(dataDir, LOCK_FILE_NAME))).rejects.toThrow(/ENOENT/);
 
       const listed = await runScript('register-runner.ts', ['--list'], dataDir);

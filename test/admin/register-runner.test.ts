@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseRegisterRunnerArgs, runRegisterRunner } from '../../src/admin/register-runner-command.js';
@@ -149,7 +149,40 @@ describe('register-runner command', () => {
     expect(usage.err()).toMatch(/Usage:/);
   });
 
-  it('refuses to change the store while the bot holds it, but lists', async () => {
+  it('registers, lists and removes while the bot holds the store, without touching its lock', async () => {
+    const dataDir = await tempDataDir();
+    await withOtherProcess(async (pid) => {
+      const lockFile = path.join(dataDir, LOCK_FILE_NAME);
+      await writeFile(lockFile, `${pid}\n`);
+      const register = captureIo();
+      expect(await runRegisterRunner(['be02'], { dataDir, io: register.io, now })).toBe(0);
+      expect(register.err()).toBe('');
+      expect(register.out()).toMatch(/no restart is needed/);
+      const id = /Runner id: +(\S+)/.exec(register.out())?.[1];
+      const secret = /Secret: +(\S+)/.exec(register.out())?.[1];
+
+      const list = captureIo();
+      expect(await runRegisterRunner(['--list'], { dataDir, io: list.io, now })).toBe(0);
+      expect(list.out()).toContain(`${id}  be02`);
+      expect(list.out() + list.err()).not.toContain(secret);
+
+      const remove = captureIo();
+      expect(await runRegisterRunner(['--remove', id!], { dataDir, io: remove.io, now })).toBe(0);
+      expect(remove.out()).toMatch(/within 2 seconds/);
+      expect(await readFile(lockFile, 'utf8')).toBe(`${pid}\n`);
+      expect(await readFile(path.join(dataDir, 'state.json'), 'utf8').catch(() => 'none')).toBe('none');
+      const audit = await readFile(path.join(dataDir, 'audit', 'audit-2026-11.jsonl'), 'utf8');
+      expect(
+        audit
+          .trim()
+          .split('\n')
+          .map((line) => (JSON.parse(line) as { action: string }).action),
+      ).toEqual(['runner-register', 'runner-remove']);
+      expect(audit).not.toContain(secret);
+    });
+  });
+
+  it('moves runners an older bot kept in its hot file before a change, and explains while it runs', async () => {
     const dataDir = await tempDataDir();
     // Written directly: a store opened here would hold the lock for this process until it exits.
     const runners = {
@@ -177,12 +210,21 @@ describe('register-runner command', () => {
       const register = captureIo();
       expect(await runRegisterRunner(['be02'], { dataDir, io: register.io, now })).toBe(1);
       expect(register.err()).toMatch(new RegExp(`in use by process ${pid}`));
+      expect(register.err()).toMatch(/older version.*Start the new version of the bot once/s);
       expect(register.out()).toBe('');
 
       const list = captureIo();
       expect(await runRegisterRunner(['--list'], { dataDir, io: list.io, now })).toBe(0);
-      expect(list.out()).toContain('be01');
+      expect(list.out()).toContain('rn-be01-00000001  be01');
     });
+    // The old bot stopped: the command moves its runners, then registers.
+    await rm(path.join(dataDir, LOCK_FILE_NAME));
+    const register = captureIo();
+    expect(await runRegisterRunner(['be02'], { dataDir, io: register.io, now })).toBe(0);
+    expect(await readdir(path.join(dataDir, 'runners'))).toContain('rn-be01-00000001.json');
+    const again = captureIo();
+    expect(await runRegisterRunner(['be01'], { dataDir, io: again.io, now })).toBe(1);
+    expect(again.err()).toMatch(/be01 already has a runner \(rn-be01-00000001\)/);
   });
 
   it('says where it looked when there is no store to list', async () => {

@@ -11,12 +11,39 @@ import { createTeamsClient, type TeamsClient } from '../support/teams-client.js'
 export type Connector = Awaited<ReturnType<typeof startCaptureConnector>>;
 
 export interface BotHarness {
-  app: App;
+  /** The running app; a new one after restart(). */
+  readonly app: App;
   connector: Connector;
   teams: TeamsClient;
   fleet: LabFleet;
   dataDir: string;
+  /**
+   * Stops the bot and starts a fresh one (createApp) on the same data dir and the same port, so
+   * the runner agents, which keep running, reconnect to it as they would after a real restart.
+   */
+  restart(): Promise<void>;
   stop(): Promise<void>;
+}
+
+export interface BotHarnessOptions {
+  /** The bot's clock (createApp's options.now); the runners keep real time. */
+  now?: () => Date;
+}
+
+/** Real time plus an offset the test moves forward: expiries without waiting. */
+export interface TestClock {
+  now(): Date;
+  advance(ms: number): void;
+}
+
+export function createTestClock(): TestClock {
+  let offsetMs = 0;
+  return {
+    now: () => new Date(Date.now() + offsetMs),
+    advance: (ms) => {
+      offsetMs += ms;
+    },
+  };
 }
 
 /**
@@ -27,16 +54,29 @@ export interface BotHarness {
 export async function startBotHarness(
   env: Record<string, string> = {},
   fleet: Partial<LabFleetOptions> = {},
+  options: BotHarnessOptions = {},
 ): Promise<BotHarness> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'patchbot-bot-'));
   const connector = await startCaptureConnector();
-  const config = loadConfig({
-    PORT: '0',
-    PATCHBOT_DATA_DIR: path.join(dataDir, 'data'),
-    LOG_LEVEL: 'silent',
-    ...env,
-  });
-  const app = await createApp(config, silentLogger(), { sweepIntervalMs: 200 });
+  const configOn = (port: string) =>
+    loadConfig({
+      PORT: port,
+      PATCHBOT_DATA_DIR: path.join(dataDir, 'data'),
+      LOG_LEVEL: 'silent',
+      ...env,
+    });
+  const appOptions = { sweepIntervalMs: 200, ...(options.now ? { now: options.now } : {}) };
+  let app = await createApp(configOn('0'), silentLogger(), appOptions);
+  const inflight = new Map<App, Map<object, string>>();
+  const track = (a: App) => {
+    const live = new Map<object, string>();
+    inflight.set(a, live);
+    (a.http.server as unknown as { server: import('node:http').Server }).server.on('request', (req, res) => {
+      live.set(req, `${req.url} ${Date.now()}`);
+      res.on('close', () => live.delete(req));
+    });
+  };
+  track(app);
   const labFleet = await startLabFleet({
     botUrl: app.url,
     store: app.store,
@@ -49,11 +89,35 @@ export async function startBotHarness(
   const teams = createTeamsClient({ botEndpoint: `${app.url}/api/messages`, serviceUrl: connector.url });
   await waitUntil(() => app.store.runners().every((r) => r.info !== null), 10_000, 'runners to report in');
   return {
-    app,
+    get app() {
+      return app;
+    },
     connector,
     teams,
     fleet: labFleet,
     dataDir,
+    restart: async () => {
+      const port = new URL(app.url).port;
+      const t0 = Date.now();
+      const old = app;
+      const live = inflight.get(old)!;
+      const steps = [
+        ['http', () => old.http.close()],
+        ['notifier', () => old.notifier.stop()],
+        ['store', () => old.store.close()],
+      ] as const;
+      for (const [name, step] of steps) {
+        const timer = setInterval(() => process.stderr.write(`RESTART waiting ${name} ${Date.now() - t0} ${JSON.stringify([...live.values()])}\n`), 2000);
+        await step();
+        clearInterval(timer);
+        process.stderr.write(`RESTART ${name} done ${Date.now() - t0}\n`);
+      }
+      await app.stop();
+      process.stderr.write(`RESTART stop ${Date.now() - t0}\n`);
+      app = await createApp(configOn(port), silentLogger(), appOptions);
+      track(app);
+      process.stderr.write(`RESTART created ${Date.now() - t0}\n`);
+    },
     stop: async () => {
       await labFleet.stop();
       await app.stop();

@@ -212,6 +212,8 @@ export const deDE: Catalog = {
     '„{step}“ ist eventuell teilweise gelaufen. Sehen Sie sich den Server an, aktivieren Sie „Ich habe den Server geprüft“ und wiederholen Sie dann.',
   'bot.reboot-required':
     'Das Update-Installationsprogramm auf {server} verlangt einen Neustart (Lauf #{runId}). Starten Sie den Server neu und wählen Sie dann „Schritt wiederholen“: Der Lauf wird mit einer neuen Verwaltungsshell fortgesetzt.',
+  'bot.resent-after-restart':
+    'Erneut gesendet, weil der Bot während des Sendens neu gestartet wurde: Diese Nachricht steht eventuell schon weiter oben.',
   'bot.abort.done':
     'Lauf #{runId} ist vorzeitig beendet; es werden keine weiteren Schritte ausgeführt. Prüfen Sie, in welchem Zustand der Server ist.',
   'bot.action.invalid':

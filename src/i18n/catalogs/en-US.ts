@@ -206,6 +206,8 @@ export const enUS = {
     '"{step}" may have partly run. Look at the server, tick "I have checked the server", then retry.',
   'bot.reboot-required':
     'The update installer on {server} asks for a restart (run #{runId}). Restart the server, then choose Retry step: the run continues with a fresh management shell.',
+  'bot.resent-after-restart':
+    'Sent again after the bot restarted in the middle of sending it: this may repeat a message above.',
   'bot.abort.done': 'Run #{runId} is aborted; no further steps will run. Check what state the server is in.',
   'bot.action.invalid': 'That button sent something I did not expect. Refresh the card and try again.',
   'bot.cancel.done': 'Run #{runId} is cancelled.',

@@ -210,6 +210,8 @@ export const esES: Catalog = {
     'Puede que "{step}" se ejecutara en parte. Revise el servidor, marque "He revisado el servidor" y vuelva a intentarlo.',
   'bot.reboot-required':
     'El instalador de la actualización en {server} pide reiniciar (ejecución #{runId}). Reinicie el servidor y elija Reintentar paso: la ejecución continúa con un nuevo shell de administración.',
+  'bot.resent-after-restart':
+    'Enviado de nuevo porque el bot se reinició mientras lo enviaba: puede repetir un mensaje anterior.',
   'bot.abort.done':
     'La ejecución #{runId} se ha anulado; no se ejecutarán más pasos. Compruebe en qué estado ha quedado el servidor.',
   'bot.action.invalid': 'Ese botón ha enviado algo inesperado. Actualice la tarjeta y vuelva a intentarlo.',

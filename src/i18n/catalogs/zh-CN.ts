@@ -186,6 +186,7 @@ export const zhCN: Catalog = {
   'bot.retry.needs-check': '“{step}”可能只执行了一部分。请先检查服务器，勾选“我已检查服务器”，然后重试。',
   'bot.reboot-required':
     '{server} 上的更新安装程序要求重新启动（运行 #{runId}）。请重新启动服务器，然后选择“重试步骤”：运行将在新的命令行管理程序中继续。',
+  'bot.resent-after-restart': '机器人在发送过程中重新启动，因此再次发送：此消息可能与上方的某条消息重复。',
   'bot.abort.done': '运行 #{runId} 已中止，不会再执行后续步骤。请检查服务器当前处于什么状态。',
   'bot.action.invalid': '该按钮发送的内容不符合预期。请刷新卡片后重试。',
   'bot.cancel.done': '运行 #{runId} 已取消。',

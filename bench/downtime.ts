@@ -1,0 +1,139 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startCaptureConnector } from '../src/lab/capture-connector.js';
+import type { LabServer } from '../src/lab/servers.js';
+import type { LabState } from '../src/lab/state.js';
+import type { RunRecord } from '../src/store/types.js';
+import { createTeamsClient } from '../test/support/teams-client.js';
+import { requestAndConfirm } from './chat.js';
+import { startBotProcess } from './child-process.js';
+import { labRunnerSeeds, startLabRunners, type LabRunners } from './lab-runners.js';
+import type { PatchBotProcessOptions, PatchBotState } from './patch-bot-process.js';
+import { waitFor } from './stats.js';
+import type { BenchRow } from './table.js';
+
+/**
+ * 3. Downtime overhead and job pickup, on the lab fleet: the bot, real runner agents, and
+ * SIMULATED servers driven through node-powershell, whose stand-in PowerShell host sleeps each
+ * command's simulated duration x TIME_SCALE and keeps its own clock and downtime records.
+ *
+ * overhead ratio = downtime the simulator measured on the wall clock (Stop-CsWindowsService started
+ * -> every Cs service running) / the simulated durations of everything it ran in that window
+ * (its own clock: commands and PowerShell session starts) x TIME_SCALE.
+ */
+
+/** About 1,000 simulated seconds of downtime -> about 4 s on the wall clock. */
+const TIME_SCALE = 0.004;
+const RUN_BUDGET_MS = 60_000;
+
+const REQUESTS: { server: string; command: string }[] = [
+  { server: 'backend01', command: 'update backend01 standard' },
+  { server: 'be01', command: 'update be01 enterprise sql sql01.contoso.local' },
+  { server: 'lyncbe01', command: 'update lyncbe01 enterprise sql lyncsql01.contoso.local collocated' },
+];
+
+interface RunFigures {
+  server: string;
+  pickupMs: number;
+  wallDowntimeMs: number;
+  simulatedDowntimeMs: number;
+  /** Wall time inside the window between a command ending and the next stand-in process running. */
+  processStartsMs: number;
+  botDowntimeMs: number;
+}
+
+function figuresOf(server: LabServer, run: RunRecord, confirmedAt: number): RunFigures {
+  const state: LabState = server.readState();
+  const window = state.downtime[0];
+  if (!window || window.runningAtSimMs === null || window.runningAtWall === null)
+    throw new Error(`${server.profile.server}: the simulator recorded no closed downtime window`);
+  const stoppedAt = Date.parse(window.stoppedAtWall);
+  const runningAt = Date.parse(window.runningAtWall);
+  // A session start inside the window: from the previous command's end to the new host running.
+  let processStartsMs = 0;
+  for (const session of state.sessions) {
+    const started = Date.parse(session.startedAtWall);
+    if (started <= stoppedAt || started >= runningAt) continue;
+    const before = state.log.filter((r) => r.wallEnd !== null && Date.parse(r.wallEnd) <= started).at(-1);
+    if (before?.wallEnd) processStartsMs += started - Date.parse(before.wallEnd);
+  }
+  return {
+    server: server.profile.server,
+    pickupMs: Date.parse(run.startedAt ?? '') - confirmedAt,
+    wallDowntimeMs: runningAt - stoppedAt,
+    simulatedDowntimeMs: (window.runningAtSimMs - window.stoppedAtSimMs) * TIME_SCALE,
+    processStartsMs,
+    botDowntimeMs: Date.parse(run.downtimeEndedAt ?? '') - Date.parse(run.downtimeStartedAt ?? ''),
+  };
+}
+
+export async function benchDowntime(): Promise<BenchRow[]> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'patchbot-bench-downtime-'));
+  const connector = await startCaptureConnector({ teamsLimits: 'observe' });
+  const seeds = labRunnerSeeds(dir, TIME_SCALE);
+  // The bot in its own process, the runners in this one: as in production, where they run on the
+  // servers, the bot's work (cards, store writes) does not hold up a runner's next step.
+  const bot = await startBotProcess('patch-bot-process.ts', {
+    dataDir: path.join(dir, 'data'),
+  } satisfies PatchBotProcessOptions);
+  let runners: LabRunners | undefined;
+  try {
+    await bot.call({ type: 'register-runners', runners: seeds.map((s) => s.record) });
+    runners = await startLabRunners(bot.url, dir, seeds);
+    await waitFor(
+      async () => (await bot.call<PatchBotState>({ type: 'state' })).runnersReported === seeds.length,
+      30_000,
+      'the lab runners to report in',
+      50,
+    );
+    const teams = createTeamsClient({ botEndpoint: `${bot.url}/api/messages`, serviceUrl: connector.url });
+    const figures: RunFigures[] = [];
+    // One run at a time: concurrent runs would measure each other's CPU use, not the overhead.
+    for (const request of REQUESTS) {
+      const server = runners.servers.find((s) => s.profile.server === request.server);
+      if (!server) throw new Error(`no lab server ${request.server}`);
+      const started = await requestAndConfirm(teams, connector, request.server, request.command);
+      const run = await waitFor(
+        async () => {
+          const current = await bot.call<RunRecord | undefined>({ type: 'run', runId: started.runId });
+          if (current && ['failed', 'interrupted', 'aborted', 'cancelled'].includes(current.status))
+            throw new Error(`run #${current.id} on ${request.server} ended ${current.status}`);
+          return current?.status === 'succeeded' ? current : undefined;
+        },
+        RUN_BUDGET_MS,
+        `run on ${request.server} to succeed`,
+        25,
+      );
+      figures.push(figuresOf(server, run, started.confirmedAt));
+    }
+    return rowsFor(figures);
+  } finally {
+    await runners?.stop();
+    await bot.stop();
+    await connector.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function rowsFor(figures: RunFigures[]): BenchRow[] {
+  const worst = <K extends keyof RunFigures>(key: K) => Math.max(...figures.map((f) => Number(f[key])));
+  const ratio = Math.max(...figures.map((f) => f.wallDowntimeMs / f.simulatedDowntimeMs));
+  const overheadMs = Math.max(...figures.map((f) => f.wallDowntimeMs - f.simulatedDowntimeMs));
+  const simulated = figures[0]?.simulatedDowntimeMs ?? Number.NaN;
+  const withoutStarts = Math.max(
+    ...figures.map((f) => (f.wallDowntimeMs - f.processStartsMs) / f.simulatedDowntimeMs),
+  );
+  const label = '3 downtime';
+  const runs = `${figures.length} runs, timeScale ${TIME_SCALE}`;
+  return [
+    { benchmark: label, figure: `simulated downtime window (${runs})`, value: simulated / 1000, unit: 's', goal: '-', pass: null },
+    { benchmark: label, figure: 'measured / simulated downtime, worst run', value: ratio, unit: 'x', goal: '<= 1.02', pass: ratio <= 1.02 },
+    { benchmark: label, figure: 'absolute overhead, worst run', value: overheadMs, unit: 'ms', goal: '< 1000', pass: overheadMs < 1000 },
+    { benchmark: label, figure: 'of which stand-in PowerShell process starts', value: worst('processStartsMs'), unit: 'ms', goal: '-', pass: null },
+    { benchmark: label, figure: 'ratio without those process starts, worst run', value: withoutStarts, unit: 'x', goal: '-', pass: null },
+    { benchmark: label, figure: "bot's downtime clock - simulator's, worst run", value: Math.max(...figures.map((f) => f.botDowntimeMs - f.wallDowntimeMs)), unit: 'ms', goal: '-', pass: null },
+    { benchmark: label, figure: 'job pickup: Confirm -> running, worst run', value: worst('pickupMs'), unit: 'ms', goal: '<= 1000', pass: worst('pickupMs') <= 1000 },
+  ];
+}
+

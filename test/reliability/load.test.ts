@@ -1,0 +1,158 @@
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { labServerSpec, type LabServerSpec } from '../../src/lab/servers.js';
+import { readLabState } from '../../src/lab/state.js';
+import { planUpdate } from '../../src/procedure/index.js';
+import { compiledLabHost } from '../runner/compiled-host.js';
+import { recordCheck } from './support/report.js';
+import { ReliabilitySystem, stepReplies, waitUntil, type RunHandle } from './support/system.js';
+
+const SERVERS = 50;
+const SCENARIO = {
+  order: 9,
+  title: `Load: ${SERVERS} simultaneous runs on ${SERVERS} simulated servers with ${SERVERS} runners`,
+  notes: [
+    `One bot process with ${SERVERS} lab runners inside it (startLabFleet, as lab mode has them; the compiled lab host), ` +
+      'a third each of SfB 2019 Standard, SfB 2015 Enterprise (own SQL FQDN per server) and Lync 2013 Enterprise with ' +
+      'collocated databases; simulated durations x0.0002. Every run is requested and confirmed over HTTP in its own channel thread.',
+  ],
+};
+
+let system: ReliabilitySystem;
+afterAll(async () => system?.close());
+
+const record = (check: string, measured: string, pass: boolean) =>
+  recordCheck('load', SCENARIO, { check, measured, pass });
+
+function specs(): LabServerSpec[] {
+  return Array.from({ length: SERVERS }, (_, i) => {
+    const n = String(i + 1).padStart(2, '0');
+    if (i % 3 === 0) return labServerSpec({ server: `std${n}`, product: 'sfb2019', edition: 'standard' });
+    if (i % 3 === 1)
+      return labServerSpec({ server: `ent${n}`, product: 'sfb2015', edition: 'enterprise', sqlServerFqdn: `sql${n}.contoso.local` });
+    return labServerSpec({
+      server: `lync${n}`,
+      product: 'lync2013',
+      edition: 'enterprise',
+      sqlServerFqdn: `lyncsql${n}.contoso.local`,
+      collocatedStores: true,
+    });
+  });
+}
+
+function commandFor(spec: LabServerSpec): string {
+  const parts = ['update', spec.profile.server, spec.edition];
+  if (spec.sqlServerFqdn) parts.push('sql', spec.sqlServerFqdn);
+  if (spec.collocatedStores) parts.push('collocated');
+  return parts.join(' ');
+}
+
+describe('load', () => {
+  it(`${SERVERS} runs at once all complete, without cross-talk, and the bot still answers`, async () => {
+    const fleetSpecs = specs();
+    system = await ReliabilitySystem.start({
+      name: 'load',
+      heartbeatTimeoutSeconds: 60,
+      fleet: { dir: '', specs: fleetSpecs, timeScale: 0.0002, heartbeatIntervalMs: 2_000, hostExecutable: await compiledLabHost() },
+    });
+    system.options.fleet!.dir = join(system.dir, 'fleet');
+    await system.startBot();
+    await waitUntil(
+      () => {
+        const state = system.state();
+        return fleetSpecs.every((s) => state?.runners[`rn-lab-${s.profile.server}`]?.info);
+      },
+      60_000,
+      'every lab runner to report in',
+    );
+
+    const started = Date.now();
+    const runs: RunHandle[] = [];
+    const queue = [...fleetSpecs];
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let spec = queue.shift(); spec; spec = queue.shift()) {
+          const run = await system.planRun(spec.profile.server, spec.edition, 'Alex', '', commandFor(spec));
+          await system.confirm(run);
+          runs.push(run);
+        }
+      }),
+    );
+    const requestedIn = Date.now() - started;
+
+    // While they run: `status` in the personal chat, timed from the post to the answer.
+    const latencies: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const before = system.connector.activities.length;
+      const asked = Date.now();
+      const answer = await system.teams.sayInPersonalChat('status');
+      await waitUntil(
+        () => system.connector.activities.slice(before).some((a) => a.replyToId === answer.activity?.id),
+        30_000,
+        'the status answer',
+      );
+      latencies.push(Date.now() - asked);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const liveAtStatus = system.state()?.outbox.length ?? 0;
+
+    const finals = await waitUntil(
+      () => {
+        const all = runs.map((r) => system.run(r.runId));
+        return all.every((r) => r && ['succeeded', 'failed', 'interrupted', 'aborted'].includes(r.status)) ? all.map((r) => r!) : undefined;
+      },
+      180_000,
+      'every run to end',
+    );
+    const completedIn = Date.now() - started;
+    await system.waitForOutboxDrained(120_000);
+    const deliveredIn = Date.now() - started;
+
+    // Each simulator ran exactly its own plan, nothing of anybody else's.
+    const crossTalk: string[] = [];
+    for (const spec of fleetSpecs) {
+      const name = spec.profile.server;
+      const planned = planUpdate(
+        { server: name, edition: spec.edition, sqlServerFqdn: spec.sqlServerFqdn ?? undefined, collocated: spec.collocatedStores },
+        spec.profile,
+      );
+      if (!planned.ok) throw new Error(planned.error.message);
+      const expected = planned.value.steps.filter((s) => s.session !== 'close-session').map((s) => s.command);
+      const state = readLabState(join(system.dir, 'fleet', 'servers', name, `${name}.lab.json`));
+      const ran = state.log.filter((r) => r.kind === 'step').map((r) => r.command);
+      if (JSON.stringify(ran) !== JSON.stringify(expected)) crossTalk.push(name);
+    }
+    const succeeded = finals.filter((r) => r.status === 'succeeded').length;
+    const repliesOk = runs.filter((run, i) => {
+      const steps = stepReplies(system.connector, run.thread, run.cardId).map((r) => r.step);
+      return JSON.stringify(steps) === JSON.stringify(finals[i]!.plan.steps.map((s) => s.index));
+    }).length;
+    const wrongThread = system.connector.activities.filter((a) => {
+      const run = runs.find((r) => r.thread === a.conversationId);
+      if (!run) return false;
+      const text = JSON.stringify(a.activity);
+      return runs.some((other) => other !== run && text.includes(`#${other.runId} `));
+    }).length;
+
+    record(
+      'all runs complete',
+      `${succeeded} of ${SERVERS} succeeded; requested and confirmed in ${(requestedIn / 1000).toFixed(1)} s, all ended after ${(completedIn / 1000).toFixed(1)} s, every message delivered after ${(deliveredIn / 1000).toFixed(1)} s`,
+      succeeded === SERVERS,
+    );
+    record(
+      'no cross-talk between runs',
+      `simulators whose log differs from their own plan: ${crossTalk.length}; threads with every step reply in order: ${repliesOk} of ${SERVERS}; messages naming another run: ${wrongThread}`,
+      crossTalk.length === 0 && repliesOk === SERVERS && wrongThread === 0,
+    );
+    record(
+      'bot stays responsive under load',
+      `\`status\` answered in ${latencies.map((l) => `${l} ms`).join(', ')} while ${liveAtStatus} messages were queued (bound: 10 s)`,
+      Math.max(...latencies) < 10_000,
+    );
+    expect(succeeded).toBe(SERVERS);
+    expect(crossTalk).toEqual([]);
+    expect(repliesOk).toBe(SERVERS);
+    expect(wrongThread).toBe(0);
+    expect(Math.max(...latencies)).toBeLessThan(10_000);
+  }, 300_000);
+});
