@@ -12,7 +12,7 @@ if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   echo "Chromium is needed for the browser tests; installing Debian's chromium package..." >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update
-  apt-get install -y chromium
+  apt-get install -y chromium fonts-noto-color-emoji fonts-wqy-microhei
   if command -v chromium >/dev/null 2>&1; then
     exit 0
   fi
