@@ -80,7 +80,8 @@ export async function startRunsViaChat(
     const runner = runners[i]!;
     const run = await requestAndConfirm(fleet.teams, fleet.connector, runner.server);
     const job = await runner.job(30_000);
-    if (job.runId !== run.runId) throw new Error(`${runner.server}: got job ${job.runId}, expected ${run.runId}`);
+    if (job.runId !== run.runId)
+      throw new Error(`${runner.server}: got job ${job.runId}, expected ${run.runId}`);
     await runner.heartbeat(job.runId, null);
     started.push({ run, runner, job });
   });
@@ -90,5 +91,10 @@ export async function startRunsViaChat(
 
 /** Waits until the bot's outbox is empty (every queued Teams message delivered). */
 export async function outboxDrained(bot: BotProcess, timeoutMs: number): Promise<void> {
-  await waitFor(async () => (await bot.call<PatchBotState>({ type: 'state' })).outbox === 0, timeoutMs, 'the outbox to drain', 50);
+  await waitFor(
+    async () => (await bot.call<PatchBotState>({ type: 'state' })).outbox === 0,
+    timeoutMs,
+    'the outbox to drain',
+    50,
+  );
 }

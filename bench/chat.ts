@@ -47,7 +47,10 @@ export interface ChatRun {
 }
 
 /** The reply the connector accepted for activity `activityId` (the bot answering in the turn). */
-export function replyTo(activities: readonly CapturedActivity[], activityId: string): CapturedActivity | undefined {
+export function replyTo(
+  activities: readonly CapturedActivity[],
+  activityId: string,
+): CapturedActivity | undefined {
   for (let i = activities.length - 1; i >= 0; i--) {
     const activity = activities[i]!;
     if (activity.kind === 'reply' && activity.replyToId === activityId) return activity;
@@ -64,12 +67,16 @@ export async function requestRun(
 ) {
   const from = teams.user('Alex');
   const post = await teams.postInChannel(command, { from });
-  if (post.status !== 200 || !post.activity) throw new Error(`the bot answered ${post.status} to update ${server}`);
+  if (post.status !== 200 || !post.activity)
+    throw new Error(`the bot answered ${post.status} to update ${server}`);
   const postId = post.activity.id;
   const reply = await connector.waitFor((activities) => replyTo(activities, postId), 15_000);
   const card = cardOf(reply.activity);
   const confirm = card ? cardAction(card, 'plan.confirm') : undefined;
-  if (!confirm) throw new Error(`no plan card with Confirm for ${server}: ${JSON.stringify(reply.activity).slice(0, 300)}`);
+  if (!confirm)
+    throw new Error(
+      `no plan card with Confirm for ${server}: ${JSON.stringify(reply.activity).slice(0, 300)}`,
+    );
   return { postId, conversationId: reply.conversationId, cardId: reply.activityId, confirm };
 }
 

@@ -17,7 +17,9 @@ export type ChildRequest =
   | { type: 'register-runners'; runners: RunnerRecord[] }
   | { type: 'stop' };
 
-export type ChildHandlers = { [K in ChildRequest['type']]: (request: Extract<ChildRequest, { type: K }>) => Promise<unknown> };
+export type ChildHandlers = {
+  [K in ChildRequest['type']]: (request: Extract<ChildRequest, { type: K }>) => Promise<unknown>;
+};
 
 /** Resource use as the child measures it. */
 export interface ProcessUsage {
@@ -26,6 +28,7 @@ export interface ProcessUsage {
   /** process.hrtime, microseconds: the wall clock to divide CPU time by. */
   wallMicros: number;
   rssBytes: number;
+  heapUsedBytes: number;
 }
 
 export interface ChildReady {
@@ -53,9 +56,15 @@ export function benchFile(name: string): string {
 }
 
 /** Starts `entry` (a bench/*.ts child entry) with one JSON argument and waits for it to listen. */
-export async function startBotProcess(entry: string, options: unknown, startTimeoutMs = 30_000): Promise<BotProcess> {
+export async function startBotProcess(
+  entry: string,
+  options: unknown,
+  startTimeoutMs = 30_000,
+): Promise<BotProcess> {
   // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of every bot child there (for finding hot spots).
-  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const profile = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+    : [];
   const child = fork(benchFile(entry), [JSON.stringify(options)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execArgv: [...process.execArgv, '--no-deprecation', ...profile],
@@ -128,6 +137,7 @@ export function ownUsage(): ProcessUsage {
     cpuMicros: cpu.user + cpu.system,
     wallMicros: Number(process.hrtime.bigint() / 1000n),
     rssBytes: process.memoryUsage().rss,
+    heapUsedBytes: process.memoryUsage().heapUsed,
   };
 }
 

@@ -64,7 +64,10 @@ export class FakeRunner {
   job(timeoutMs: number): Promise<Job> {
     this.startPolling();
     return new Promise<Job>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.runnerId}: no job within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`${this.runnerId}: no job within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       void this.received.then((job) => {
         clearTimeout(timer);
         resolve(job);

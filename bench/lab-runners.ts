@@ -39,7 +39,11 @@ export function labRunnerSeeds(dir: string, timeScale: number): LabRunnerSeed[] 
   });
 }
 
-export async function startLabRunners(botUrl: string, dir: string, seeds: LabRunnerSeed[]): Promise<LabRunners> {
+export async function startLabRunners(
+  botUrl: string,
+  dir: string,
+  seeds: LabRunnerSeed[],
+): Promise<LabRunners> {
   const agents: RunnerAgent[] = [];
   for (const { record, server } of seeds) {
     const agent = await assembleRunner({

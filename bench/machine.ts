@@ -7,6 +7,8 @@ export interface MachineInfo {
   cpuModel: string;
   node: string;
   platform: string;
+  /** 1-minute load average when the run started: other work on the machine skews latencies. */
+  loadAverage: number;
 }
 
 function cpuModelFromProcCpuinfo(): string | undefined {
@@ -26,5 +28,6 @@ export function describeMachine(): MachineInfo {
     cpuModel: cpuModelFromProcCpuinfo() ?? os.cpus()[0]?.model ?? 'unknown',
     node: process.version,
     platform: `${process.platform} ${os.release()}`,
+    loadAverage: Math.round(os.loadavg()[0]! * 100) / 100,
   };
 }

@@ -22,7 +22,13 @@ export interface PatchBotState {
   runnersReported: number;
   /** Size of the store's hot file (state.json), which lowdb rewrites whole on every write. */
   hotFileBytes: number;
-  liveRuns: { id: number; server: string; status: string; conversationId: string; cardActivityId: string | null }[];
+  liveRuns: {
+    id: number;
+    server: string;
+    status: string;
+    conversationId: string;
+    cardActivityId: string | null;
+  }[];
 }
 
 const options = JSON.parse(process.argv[2] ?? '{}') as PatchBotProcessOptions;

@@ -59,7 +59,10 @@ async function reportSteps(
           firstAfter(
             activities,
             afterSeq,
-            (a) => a.kind !== 'update' && a.conversationId === run.conversationId && JSON.stringify(a.activity).includes(marker),
+            (a) =>
+              a.kind !== 'update' &&
+              a.conversationId === run.conversationId &&
+              JSON.stringify(a.activity).includes(marker),
           ),
         UPDATE_TIMEOUT_MS,
       )
@@ -91,11 +94,46 @@ export async function benchResultLatency(): Promise<BenchRow[]> {
     const reply = summarize(replySamples);
     const label = '2 result latency';
     return [
-      { benchmark: label, figure: `result -> card update p50 (n=${card.count}, ${RUNS} runs)`, value: card.p50, unit: 'ms', goal: '-', pass: null },
-      { benchmark: label, figure: 'result -> card update p99', value: card.p99, unit: 'ms', goal: '<= 100', pass: card.p99 <= 100 },
-      { benchmark: label, figure: 'result -> step reply p99', value: reply.p99, unit: 'ms', goal: '-', pass: null },
-      { benchmark: label, figure: 'Teams-limit violations meanwhile', value: violations, unit: '', goal: '-', pass: null },
-      { benchmark: label, figure: 'store hot file (10 live runs)', value: hotFileBytes / 1024, unit: 'KiB', goal: '-', pass: null },
+      {
+        benchmark: label,
+        figure: `result -> card update p50 (n=${card.count}, ${RUNS} runs)`,
+        value: card.p50,
+        unit: 'ms',
+        goal: '-',
+        pass: null,
+      },
+      {
+        benchmark: label,
+        figure: 'result -> card update p99',
+        value: card.p99,
+        unit: 'ms',
+        goal: '<= 100',
+        pass: card.p99 <= 100,
+      },
+      {
+        benchmark: label,
+        figure: 'result -> step reply p99',
+        value: reply.p99,
+        unit: 'ms',
+        goal: '-',
+        pass: null,
+      },
+      {
+        benchmark: label,
+        figure: 'Teams-limit violations meanwhile',
+        value: violations,
+        unit: '',
+        goal: '-',
+        pass: null,
+      },
+      {
+        benchmark: label,
+        figure: 'store hot file (10 live runs)',
+        value: hotFileBytes / 1024,
+        unit: 'KiB',
+        goal: '-',
+        pass: null,
+      },
     ];
   } finally {
     await fleet.stop();

@@ -27,13 +27,17 @@ async function main(): Promise<number> {
   const chosen = process.argv.slice(2).filter((arg) => arg !== '--');
   const unknown = chosen.filter((name) => !(name in BENCHMARKS));
   if (unknown.length > 0) {
-    console.error(`unknown benchmark(s): ${unknown.join(', ')}; choose from ${Object.keys(BENCHMARKS).join(', ')}`);
+    console.error(
+      `unknown benchmark(s): ${unknown.join(', ')}; choose from ${Object.keys(BENCHMARKS).join(', ')}`,
+    );
     return 64;
   }
   const names = chosen.length > 0 ? chosen : Object.keys(BENCHMARKS);
   const machine = describeMachine();
   const startedAt = new Date();
-  console.log(`patch bot benchmarks: nproc ${machine.nproc}, ${machine.cpuModel}, Node ${machine.node}`);
+  console.log(
+    `patch bot benchmarks: nproc ${machine.nproc}, ${machine.cpuModel}, Node ${machine.node}, load average ${machine.loadAverage}`,
+  );
   const rows: BenchRow[] = [];
   let incomplete = false;
   for (const name of names) {
@@ -46,13 +50,23 @@ async function main(): Promise<number> {
       incomplete = true;
       console.error(`  ${name} failed:`, error);
       const reason = error instanceof Error ? error.message : String(error);
-      rows.push({ benchmark: name, figure: `did not complete: ${reason.slice(0, 100)}`, value: Number.NaN, unit: '', goal: '-', pass: false });
+      rows.push({
+        benchmark: name,
+        figure: `did not complete: ${reason.slice(0, 100)}`,
+        value: Number.NaN,
+        unit: '',
+        goal: '-',
+        pass: false,
+      });
     }
     console.log(`  ${name} took ${((Date.now() - began) / 1000).toFixed(1)} s`);
   }
   const durationSeconds = (Date.now() - startedAt.getTime()) / 1000;
   console.log(`\n${formatTable(rows)}\n`);
-  console.log(`${rows.filter((r) => r.pass === false).length} goal(s) missed; took ${durationSeconds.toFixed(0)} s`);
+  const loadAtEnd = describeMachine().loadAverage;
+  console.log(
+    `${rows.filter((r) => r.pass === false).length} goal(s) missed; took ${durationSeconds.toFixed(0)} s; load average ${machine.loadAverage} at start, ${loadAtEnd} at end`,
+  );
   const file = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results.json');
   await writeReport(file, { machine, startedAt: startedAt.toISOString(), durationSeconds, rows });
   console.log(`written to ${path.relative(process.cwd(), file)}`);

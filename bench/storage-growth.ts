@@ -44,7 +44,11 @@ async function measureWrites(dataDir: string): Promise<number[]> {
   const samples: number[] = [];
   for (let i = 0; i < WRITES_PER_SIZE; i++) {
     // What a step result changes: one step's status, times and output.
-    Object.assign(step, { status: i % 2 ? 'running' : 'pending', endedAt: new Date().toISOString(), stdout: `write ${i}` });
+    Object.assign(step, {
+      status: i % 2 ? 'running' : 'pending',
+      endedAt: new Date().toISOString(),
+      stdout: `write ${i}`,
+    });
     const started = performance.now();
     await store.saveRun(run);
     samples.push(performance.now() - started);
@@ -102,10 +106,38 @@ export async function benchStorageGrowth(): Promise<BenchRow[]> {
     const ratio = p50s.get(100_000)! / p50s.get(10)!;
     const startup = await measureStartup(dataDir);
     rows.push(
-      { benchmark: label, figure: 'saveRun p50 at 100,000 / at 10', value: ratio, unit: 'x', goal: '<= 2', pass: ratio <= 2 },
-      { benchmark: label, figure: `archive seeded (${MONTHS} monthly files)`, value: bytes / 1024 ** 2, unit: 'MiB', goal: '-', pass: null },
-      { benchmark: label, figure: 'start-up (createApp) at 10 runs', value: startupAt10, unit: 'ms', goal: '-', pass: null },
-      { benchmark: label, figure: 'start-up (createApp) at 100,000 runs', value: startup, unit: 'ms', goal: '< 2000', pass: startup < 2000 },
+      {
+        benchmark: label,
+        figure: 'saveRun p50 at 100,000 / at 10',
+        value: ratio,
+        unit: 'x',
+        goal: '<= 2',
+        pass: ratio <= 2,
+      },
+      {
+        benchmark: label,
+        figure: `archive seeded (${MONTHS} monthly files)`,
+        value: bytes / 1024 ** 2,
+        unit: 'MiB',
+        goal: '-',
+        pass: null,
+      },
+      {
+        benchmark: label,
+        figure: 'start-up (createApp) at 10 runs',
+        value: startupAt10,
+        unit: 'ms',
+        goal: '-',
+        pass: null,
+      },
+      {
+        benchmark: label,
+        figure: 'start-up (createApp) at 100,000 runs',
+        value: startup,
+        unit: 'ms',
+        goal: '< 2000',
+        pass: startup < 2000,
+      },
     );
     return rows;
   } finally {

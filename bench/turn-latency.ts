@@ -63,15 +63,27 @@ export async function benchTurnLatency(): Promise<BenchRow[]> {
   const bots: BotProcess[] = [];
   try {
     const dataDir = path.join(dir, 'data');
-    const patchBot = await startBotProcess('patch-bot-process.ts', { dataDir } satisfies PatchBotProcessOptions);
+    const patchBot = await startBotProcess('patch-bot-process.ts', {
+      dataDir,
+    } satisfies PatchBotProcessOptions);
     bots.push(patchBot);
     await patchBot.call({ type: 'register-runners', runners: [benchRunner('backend01').record] });
     const echoBot = await startBotProcess('echo-bot-process.ts', {});
     bots.push(echoBot);
     const client = (bot: BotProcess) =>
       createTeamsClient({ botEndpoint: `${bot.url}/api/messages`, serviceUrl: connector.url });
-    const echo: Target = { name: 'echo', teams: client(echoBot), text: 'plan backend01 standard', samples: [] };
-    const patch: Target = { name: 'patch', teams: client(patchBot), text: 'plan backend01 standard', samples: [] };
+    const echo: Target = {
+      name: 'echo',
+      teams: client(echoBot),
+      text: 'plan backend01 standard',
+      samples: [],
+    };
+    const patch: Target = {
+      name: 'patch',
+      teams: client(patchBot),
+      text: 'plan backend01 standard',
+      samples: [],
+    };
 
     for (const target of [echo, patch]) await round(target, connector, WARMUP_REQUESTS, false);
     for (let i = 0; i < ROUNDS; i++) {
@@ -87,10 +99,31 @@ export async function benchTurnLatency(): Promise<BenchRow[]> {
     const p = summarize(patch.samples);
     const label = '1 turn latency';
     return [
-      { benchmark: label, figure: `echo bot p50 (n=${e.count}, c=${CONCURRENCY})`, value: e.p50, unit: 'ms', goal: '-', pass: null },
+      {
+        benchmark: label,
+        figure: `echo bot p50 (n=${e.count}, c=${CONCURRENCY})`,
+        value: e.p50,
+        unit: 'ms',
+        goal: '-',
+        pass: null,
+      },
       { benchmark: label, figure: 'echo bot p99', value: e.p99, unit: 'ms', goal: '-', pass: null },
-      { benchmark: label, figure: `patch bot plan card p50 (n=${p.count})`, value: p.p50, unit: 'ms', goal: '-', pass: null },
-      { benchmark: label, figure: 'patch bot plan card p99', value: p.p99, unit: 'ms', goal: '-', pass: null },
+      {
+        benchmark: label,
+        figure: `patch bot plan card p50 (n=${p.count})`,
+        value: p.p50,
+        unit: 'ms',
+        goal: '-',
+        pass: null,
+      },
+      {
+        benchmark: label,
+        figure: 'patch bot plan card p99',
+        value: p.p99,
+        unit: 'ms',
+        goal: '-',
+        pass: null,
+      },
       {
         benchmark: label,
         figure: 'p99 patch bot / p99 echo bot',

@@ -16,7 +16,8 @@ export function activityShapeProblem(body: unknown): string | null {
   if ((activity.type === 'message' || activity.type === 'invoke') && !hasStringId(activity.from))
     return 'from.id must be a string';
   for (const field of ['id', 'text', 'locale', 'channelId', 'replyToId', 'name'] as const) {
-    if (activity[field] !== undefined && typeof activity[field] !== 'string') return `${field} must be a string`;
+    if (activity[field] !== undefined && typeof activity[field] !== 'string')
+      return `${field} must be a string`;
   }
   if (activity.entities !== undefined && !Array.isArray(activity.entities)) return 'entities must be a list';
   return null;

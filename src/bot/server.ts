@@ -35,6 +35,8 @@ export interface BotServerDeps {
 }
 
 const MAX_ACTIVITY_BYTES = 512 * 1024;
+/** How long close() lets requests already being handled finish before cutting their connections. */
+const CLOSE_GRACE_MS = 10_000;
 
 export function createAdapter(config: Pick<Config, 'bot'>, logger: Logger): CloudAdapter {
   // Real JWT validation whenever MicrosoftAppId is set; none only in lab mode (empty id).
@@ -93,6 +95,12 @@ export async function startBotServer(deps: BotServerDeps): Promise<BotServer> {
       res.send(503, { status: 'store not writable' });
     }
   });
+  // While closing, every answer ends its keep-alive connection (see close()).
+  let closing = false;
+  server.pre((_req, res, next) => {
+    if (closing) res.setHeader('Connection', 'close');
+    return next();
+  });
   const runnerApi = mountRunnerApi(server, {
     backend: deps.backend,
     logger: logger.child({ area: 'runner-api' }),
@@ -113,8 +121,23 @@ export async function startBotServer(deps: BotServerDeps): Promise<BotServer> {
     runnerApi,
     url,
     close: async () => {
+      closing = true;
       await runnerApi.shutdown();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // server.close() drops only the connections idle at that moment. A runner heartbeating
+      // more often than the keep-alive timeout keeps its connection busy, so it would go on
+      // talking to this closed server forever (and the close would never end): answers now say
+      // "Connection: close", idle connections are dropped as they appear, and whatever is still
+      // open after the grace period is cut.
+      const http = server.server;
+      const sweep = setInterval(() => http.closeIdleConnections(), 50);
+      const cut = setTimeout(() => http.closeAllConnections(), CLOSE_GRACE_MS);
+      try {
+        await closed;
+      } finally {
+        clearInterval(sweep);
+        clearTimeout(cut);
+      }
     },
   };
 }

@@ -562,7 +562,7 @@ describe('operating a run', () => {
     expect(last).not.toContain(en.t('card.status.title'));
     const history = await ask('history');
     expect(history).toContain(en.t('card.history.title'));
-    for (const id of [run.runId]) expect(history).toContain(`#${id} · backend01`);
+    expect(history).toContain(heading);
     expect(history).toMatch(/· be01/);
     const backendOnly = await ask('history backend01');
     expect(backendOnly).toContain(en.t('card.history.title.server', { server: 'backend01' }));

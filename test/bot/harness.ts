@@ -67,16 +67,6 @@ export async function startBotHarness(
     });
   const appOptions = { sweepIntervalMs: 200, ...(options.now ? { now: options.now } : {}) };
   let app = await createApp(configOn('0'), silentLogger(), appOptions);
-  const inflight = new Map<App, Map<object, string>>();
-  const track = (a: App) => {
-    const live = new Map<object, string>();
-    inflight.set(a, live);
-    (a.http.server as unknown as { server: import('node:http').Server }).server.on('request', (req, res) => {
-      live.set(req, `${req.url} ${Date.now()}`);
-      res.on('close', () => live.delete(req));
-    });
-  };
-  track(app);
   const labFleet = await startLabFleet({
     botUrl: app.url,
     store: app.store,
@@ -98,25 +88,8 @@ export async function startBotHarness(
     dataDir,
     restart: async () => {
       const port = new URL(app.url).port;
-      const t0 = Date.now();
-      const old = app;
-      const live = inflight.get(old)!;
-      const steps = [
-        ['http', () => old.http.close()],
-        ['notifier', () => old.notifier.stop()],
-        ['store', () => old.store.close()],
-      ] as const;
-      for (const [name, step] of steps) {
-        const timer = setInterval(() => process.stderr.write(`RESTART waiting ${name} ${Date.now() - t0} ${JSON.stringify([...live.values()])}\n`), 2000);
-        await step();
-        clearInterval(timer);
-        process.stderr.write(`RESTART ${name} done ${Date.now() - t0}\n`);
-      }
       await app.stop();
-      process.stderr.write(`RESTART stop ${Date.now() - t0}\n`);
       app = await createApp(configOn(port), silentLogger(), appOptions);
-      track(app);
-      process.stderr.write(`RESTART created ${Date.now() - t0}\n`);
     },
     stop: async () => {
       await labFleet.stop();
