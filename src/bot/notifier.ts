@@ -116,10 +116,10 @@ export class Notifier {
     for (;;) {
       if (this.stopped) return;
       if (taken === null) {
-        this.pacer.record(item.conversationId, this.now());
         try {
           if (item.kind === 'update' && item.activityId) {
             // Updates replace the message's content: sending one twice does no harm.
+            this.pacer.record(item.conversationId, this.now());
             await sender.update(item.conversationId, item.activityId, item.activity);
             taken = { id: item.activityId };
           } else {
@@ -127,6 +127,8 @@ export class Notifier {
               await store.markSending(item.id);
               this.markedHere.add(item.id);
             }
+            // Counted when the call leaves, after the store write, so the pacing windows match Teams'.
+            this.pacer.record(item.conversationId, this.now());
             taken = { id: await sender.send(item.conversationId, activity) };
           }
         } catch (error) {

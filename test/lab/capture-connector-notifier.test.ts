@@ -26,8 +26,9 @@ afterAll(async () => {
 
 /** Just the outbox part of the store, in memory. */
 function outboxOnly(items: OutboxItem[]): Store {
-  const outbox: Pick<Store, 'outbox' | 'completeOutbox' | 'touchOutbox'> = {
+  const outbox: Pick<Store, 'outbox' | 'completeOutbox' | 'touchOutbox' | 'markSending'> = {
     outbox: () => [...items],
+    markSending: async () => undefined,
     completeOutbox: async (id) => {
       items.splice(
         items.findIndex((i) => i.id === id),
