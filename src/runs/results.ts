@@ -105,7 +105,10 @@ export async function sweep(ctx: RunContext, startedAt: Date): Promise<void> {
       const runner = ctx.store.runners().find((r) => r.server === run.server);
       const heard = Math.max(runner?.lastSeenAt ? Date.parse(runner.lastSeenAt) : 0, startedAt.getTime());
       if (now.getTime() - heard > ctx.deps.heartbeatTimeoutMs) {
-        const current = run.steps.find((s) => s.status === 'running');
+        // The step the runner was on; if no heartbeat named it yet, the next one it would have
+        // run. Either way the failure card (Retry / Abort) needs a step to show.
+        const current =
+          run.steps.find((s) => s.status === 'running') ?? run.steps.find((s) => s.status === 'pending');
         if (current) current.status = 'interrupted';
         await ctx.auditRun(run, 'interrupted', { system: true }, { step: current?.stepId ?? null });
         await ctx.setStatus(run, 'interrupted');

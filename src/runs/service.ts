@@ -24,7 +24,10 @@ export class RunService {
         await presenter.runChanged(run, change);
       },
       ...(presenter.messagesFor
-        ? { messagesFor: (run: RunRecord, changes: readonly RunChange[]) => presenter.messagesFor!(run, changes) }
+        ? {
+            messagesFor: (run: RunRecord, changes: readonly RunChange[]) =>
+              presenter.messagesFor!(run, changes),
+          }
         : {}),
     };
     this.ctx = new RunContext({ ...deps, observer });

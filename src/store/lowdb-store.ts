@@ -6,6 +6,7 @@ import { AuditLog } from './audit-log.js';
 import { emptyHotState, parseHotState, restoreEntry, restoreRun, type HotState } from './hot-state.js';
 import { lockDataDir } from './lock.js';
 import { RunArchive } from './run-archive.js';
+import { OutboxLog } from './outbox-log.js';
 import type { RunnerFacts } from './runner-records.js';
 import type { RegistryWarn } from './runner-registry.js';
 import { StoreRunners, type RunnerFactsFile } from './store-runners.js';
@@ -35,6 +36,9 @@ export interface OpenOptions {
 
 const isFinal = (run: RunRecord): boolean => FINAL_STATUSES.includes(run.status);
 
+/** Lines after which the outbox log is emptied at the next hot-file write that completes a message. */
+const OUTBOX_LOG_COMPACT_LINES = 500;
+
 /**
  * lowdb rewrites its whole file on each write, so the hot file holds only live state and stays
  * small; lowdb's writer (steno) writes to a temp file and renames it, so a crash never leaves a
@@ -51,6 +55,7 @@ export class LowdbStore implements Store {
   private readonly db: Low<HotState>;
   private readonly archive: RunArchive;
   private readonly audit: AuditLog;
+  private readonly outboxLog: OutboxLog;
   private readonly storeRunners: StoreRunners;
   /** The hot file's text as last read or written: what a failed mutation goes back to. */
   private committedText = JSON.stringify(emptyHotState());
@@ -80,6 +85,7 @@ export class LowdbStore implements Store {
     this.db = new Low<HotState>(adapter, emptyHotState());
     this.archive = new RunArchive(dir);
     this.audit = new AuditLog(dir);
+    this.outboxLog = new OutboxLog(path.join(dir, 'outbox.log'));
     this.storeRunners = new StoreRunners(dir, this.runnerFacts(), runnerOptions);
   }
 
@@ -108,6 +114,7 @@ export class LowdbStore implements Store {
       await store.db.read();
       await store.mutate(() => store.storeRunners.moveLegacyToRegistry());
       await store.repairAfterCrash();
+      await store.mutate(() => store.readOutboxLog());
       return store;
     } catch (error) {
       store.releaseLock();
@@ -250,6 +257,9 @@ export class LowdbStore implements Store {
       if (!previous.some((o) => o.id === id)) return;
       this.data.outbox = previous.filter((o) => o.id !== id);
       await this.writeOrUndo(() => (this.data.outbox = previous));
+      // The hot file now holds what the log says about the queue: the log can be emptied.
+      if (this.outboxLog.length >= OUTBOX_LOG_COMPACT_LINES || this.data.outbox.length === 0)
+        await this.outboxLog.clear().catch(() => undefined);
     });
   }
 
@@ -267,10 +277,20 @@ export class LowdbStore implements Store {
     return this.mutate(async () => {
       const item = this.data.outbox.find((o) => o.id === id);
       if (!item) return;
-      const previous = item.sendingSince;
-      item.sendingSince = this.now().toISOString();
-      await this.writeOrUndo(() => (item.sendingSince = previous));
+      const at = this.now().toISOString();
+      try {
+        await this.outboxLog.sending(id, at);
+      } catch (error) {
+        throw new StoreWriteError(this.outboxLog.file, error);
+      }
+      item.sendingSince = at;
     });
+  }
+
+  /** Marks the queued messages whose send a previous process started and did not see through. */
+  private async readOutboxLog(): Promise<void> {
+    const { sending } = await this.outboxLog.read();
+    for (const item of this.data.outbox) item.sendingSince ??= sending.get(item.id);
   }
 
   /**

@@ -6,8 +6,8 @@ import { createTranslator } from '../../src/i18n/index.js';
 import { BACKEND01 } from '../../src/lab/servers.js';
 import { cardOf } from '../bot/harness.js';
 import type { CrashPoint } from './support/bot-main.js';
-import { recordCheck } from './support/report.js';
-import { ReliabilitySystem, stepReplies, waitUntil } from './support/system.js';
+import { beginScenario, recordCheck } from './support/report.js';
+import { ReliabilitySystem, stepReplies } from './support/system.js';
 
 const SCENARIO = {
   order: 1,
@@ -35,11 +35,16 @@ function isStepReply(activity: unknown, step: number): boolean {
 
 describe('bot killed at step boundaries', () => {
   it('the run completes; every step result reaches the thread and the audit once', async () => {
+    beginScenario('bot-crash');
     system = await ReliabilitySystem.start({ name: 'bot-crash' });
     const server = system.addServer(BACKEND01, { timeScale: 0.004 });
     const crashLog = join(system.logDir, 'crashes.log');
     let pending: CrashPoint[] = [
-      { name: 'step 9 audited, run not yet saved (before downtime)', after: 'appendAudit', step: 'precheck.version' },
+      {
+        name: 'step 9 audited, run not yet saved (before downtime)',
+        after: 'appendAudit',
+        step: 'precheck.version',
+      },
       { name: 'step 11 saved (inside downtime)', after: 'saveRun', step: 'iis.stop' },
       { name: 'step 20 saved (last step)', after: 'saveRun', step: 'postcheck.version' },
     ];
@@ -62,7 +67,8 @@ describe('bot killed at step boundaries', () => {
 
     const started = Date.now();
     const kills: string[] = [];
-    const readCrashes = () => (existsSync(crashLog) ? readFileSync(crashLog, 'utf8').split('\n').filter(Boolean) : []);
+    const readCrashes = () =>
+      existsSync(crashLog) ? readFileSync(crashLog, 'utf8').split('\n').filter(Boolean) : [];
     for (;;) {
       if (Date.now() - started > 60_000) break;
       const bot = system.bot;
@@ -72,7 +78,8 @@ describe('bot killed at step boundaries', () => {
         pending = pending.filter((p) => !crashed.includes(p.name));
         kills.length = 0;
         kills.push(...crashed);
-        if (teamsWindow.hits > 0) kills.push('step 13 reply taken by Teams, answer never seen (after the installer)');
+        if (teamsWindow.hits > 0)
+          kills.push('step 13 reply taken by Teams, answer never seen (after the installer)');
         await system.startBot({ crashPoints: pending, crashLog });
         continue;
       }
@@ -98,7 +105,9 @@ describe('bot killed at step boundaries', () => {
     const missing = [...Array(planSteps).keys()].map((i) => i + 1).filter((n) => !perStep.has(n));
     const repeated = [...perStep].filter(([, count]) => count > 1).map(([step]) => step);
     const unlabelledRepeats = replies.filter(
-      (r, i) => replies.findIndex((o) => o.step === r.step) !== i && !/again|repeat/i.test(JSON.stringify(system.connector.message(r.messageId)?.activity)),
+      (r, i) =>
+        replies.findIndex((o) => o.step === r.step) !== i &&
+        !/again|repeat/i.test(JSON.stringify(system.connector.message(r.messageId)?.activity)),
     );
     const inOrder = replies.every((r, i) => i === 0 || r.step >= replies[i - 1]!.step);
 
@@ -119,22 +128,27 @@ describe('bot killed at step boundaries', () => {
 
     // Nothing ran twice on the server.
     const commands = server.lab.stepCommands();
-    const planCommands = finalRun.plan.steps.filter((s) => s.session !== 'close-session').map((s) => s.command);
+    const planCommands = finalRun.plan.steps
+      .filter((s) => s.session !== 'close-session')
+      .map((s) => s.command);
 
-    const record = (check: string, measured: string, pass: boolean) => recordCheck('bot-crash', SCENARIO, { check, measured, pass });
+    const record = (check: string, measured: string, pass: boolean) =>
+      recordCheck('bot-crash', SCENARIO, { check, measured, pass });
     record(
       'run completes after the kills',
       `${kills.length} kills (${kills.join('; ')}), ${restarts} restarts; run ${finalRun.status} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
       finalRun.status === 'succeeded' && kills.length === 4,
     );
     record(
-      'each step result in the thread exactly once, in order',
-      `${replies.length} replies for ${planSteps} steps; missing: ${missing.join(', ') || 'none'}; repeated: ${repeated.join(', ') || 'none'} (unlabelled: ${unlabelledRepeats.length}); in order: ${inOrder}`,
-      missing.length === 0 && unlabelledRepeats.length === 0 && repeated.length <= 1 && inOrder,
+      'each step result in the thread once, in order (a send cut off by a kill is repeated, marked)',
+      `${replies.length} replies for ${planSteps} steps; missing: ${missing.join(', ') || 'none'}; sent again after a kill while in flight: ${repeated.length ? `step ${repeated.join(', ')}` : 'none'}, marked as a possible repeat: ${repeated.length - unlabelledRepeats.length} of ${repeated.length}; in order: ${inOrder}`,
+      missing.length === 0 && unlabelledRepeats.length === 0 && repeated.length <= kills.length && inOrder,
     );
     record(
       'progress card ends correct',
-      JSON.stringify(cardNow) === JSON.stringify(expectedCard) ? 'equals the final run rendered afresh' : 'differs from the final run',
+      JSON.stringify(cardNow) === JSON.stringify(expectedCard)
+        ? 'equals the final run rendered afresh'
+        : 'differs from the final run',
       JSON.stringify(cardNow) === JSON.stringify(expectedCard),
     );
     record(
@@ -153,7 +167,8 @@ describe('bot killed at step boundaries', () => {
     expect(missing).toEqual([]);
     expect(inOrder).toBe(true);
     expect(unlabelledRepeats).toEqual([]);
-    expect(repeated.length).toBeLessThanOrEqual(1);
+    // Each kill can leave at most the one message that was in flight in doubt.
+    expect(repeated.length).toBeLessThanOrEqual(kills.length);
     expect(cardNow).toEqual(expectedCard);
     expect(auditDuplicates).toEqual([]);
     expect(auditMissing).toEqual([]);

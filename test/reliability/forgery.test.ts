@@ -6,7 +6,7 @@ import { signRequest } from '../../src/protocol/signing.js';
 import { RUNNER_API_PATHS } from '../../src/protocol/validate-messages.js';
 import type { AuditEvent } from '../../src/store/store.js';
 import { groupChat, type ConversationTarget } from '../support/teams-client.js';
-import { recordCheck } from './support/report.js';
+import { beginScenario, recordCheck } from './support/report.js';
 import { ReliabilitySystem, waitUntil } from './support/system.js';
 
 const SCENARIO = {
@@ -19,7 +19,11 @@ const SCENARIO = {
   ],
 };
 
-const RUNNER = { id: 'rn-backend01', server: 'backend01', secret: 'backend01-runner-secret-abcdefghijklmnop0123' };
+const RUNNER = {
+  id: 'rn-backend01',
+  server: 'backend01',
+  secret: 'backend01-runner-secret-abcdefghijklmnop0123',
+};
 const OTHER = { id: 'rn-other01', server: 'other01', secret: 'other01-runner-secret-abcdefghijklmnop01234' };
 
 let system: ReliabilitySystem;
@@ -34,7 +38,10 @@ async function raw(path: string, body: unknown, headers: Record<string, string>)
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   });
-  return { status: response.status, body: (await response.json().catch(() => undefined)) as { error?: string } | undefined };
+  return {
+    status: response.status,
+    body: (await response.json().catch(() => undefined)) as { error?: string } | undefined,
+  };
 }
 
 function refusalsFor(audit: AuditEvent[], actor: (a: AuditEvent['actor']) => boolean, why: string): number {
@@ -43,6 +50,7 @@ function refusalsFor(audit: AuditEvent[], actor: (a: AuditEvent['actor']) => boo
 
 describe('forgery', () => {
   it('refuses every forged runner request and card action, and audits each one', async () => {
+    beginScenario('forgery');
     system = await ReliabilitySystem.start({
       name: 'forgery',
       sweepIntervalMs: 60_000,
@@ -63,26 +71,72 @@ describe('forgery', () => {
       stepId: null,
     });
     expect((await system.runnerCall(RUNNER_API_PATHS.heartbeat, beat(RUNNER), RUNNER)).status).toBe(200);
-    const otherProfile = labServerSpec({ server: OTHER.server, product: 'sfb2019', edition: 'standard' }).profile;
-    expect((await system.runnerCall(RUNNER_API_PATHS.heartbeat, beat(OTHER, otherProfile), OTHER)).status).toBe(200);
+    const otherProfile = labServerSpec({
+      server: OTHER.server,
+      product: 'sfb2019',
+      edition: 'standard',
+    }).profile;
+    expect(
+      (await system.runnerCall(RUNNER_API_PATHS.heartbeat, beat(OTHER, otherProfile), OTHER)).status,
+    ).toBe(200);
 
     // Card actions on a run Alex requested in a channel thread.
     const run = await system.planRun('backend01', 'standard', 'Alex');
     const press = (from: string, verb: string, conversation: ConversationTarget = run.target) =>
-      system.teams.pressCardButton({ conversation, replyToId: run.cardId, verb, data: { runId: run.runId }, from: system.teams.user(from) });
-    const cardCases: { name: string; from: string; why: string; answer: Awaited<ReturnType<typeof press>>; statusAfter: string }[] = [];
-    const attempt = async (name: string, from: string, verb: string, why: string, conversation?: ConversationTarget) => {
+      system.teams.pressCardButton({
+        conversation,
+        replyToId: run.cardId,
+        verb,
+        data: { runId: run.runId },
+        from: system.teams.user(from),
+      });
+    const cardCases: {
+      name: string;
+      from: string;
+      why: string;
+      answer: Awaited<ReturnType<typeof press>>;
+      statusAfter: string;
+    }[] = [];
+    const attempt = async (
+      name: string,
+      from: string,
+      verb: string,
+      why: string,
+      conversation?: ConversationTarget,
+    ) => {
       const answer = await press(from, verb, conversation);
       cardCases.push({ name, from, why, answer, statusAfter: system.run(run.runId)!.status });
     };
     await attempt('confirm by someone else than the requester', 'Chen', 'plan.confirm', 'not-requester');
-    await attempt('confirm from another conversation', 'Alex', 'plan.confirm', 'run-not-found', groupChat(system.teams.tenant));
+    await attempt(
+      'confirm from another conversation',
+      'Alex',
+      'plan.confirm',
+      'run-not-found',
+      groupChat(system.teams.tenant),
+    );
     expect((await press('Alex', 'plan.confirm')).status).toBe(200);
-    await waitUntil(() => system.run(run.runId)?.status === 'awaiting-approval', 5_000, 'the run to await approval');
+    await waitUntil(
+      () => system.run(run.runId)?.status === 'awaiting-approval',
+      5_000,
+      'the run to await approval',
+    );
     await attempt('approval by a non-approver', 'Dana', 'run.approve', 'not-approver');
     await attempt('self-approval by the requester', 'Alex', 'run.approve', 'self-approval');
-    await attempt("approval on another conversation's run", 'Bea', 'run.approve', 'run-not-found', groupChat(system.teams.tenant));
-    await attempt("refresh of another conversation's run", 'Bea', 'run.refresh', 'run-not-found', groupChat(system.teams.tenant));
+    await attempt(
+      "approval on another conversation's run",
+      'Bea',
+      'run.approve',
+      'run-not-found',
+      groupChat(system.teams.tenant),
+    );
+    await attempt(
+      "refresh of another conversation's run",
+      'Bea',
+      'run.refresh',
+      'run-not-found',
+      groupChat(system.teams.tenant),
+    );
     await attempt('a verb no card has', 'Bea', 'run.forcerun', 'invalid-action');
     // An hour later the approval has expired.
     writeFileSync(clockFile, String(61 * 60_000));
@@ -94,7 +148,8 @@ describe('forgery', () => {
     const audit = system.audit();
     const cardUnrefused = cardCases.filter((c) => {
       const body = c.answer.body as { type?: string; value?: unknown };
-      const refusedText = body?.type === 'application/vnd.microsoft.activity.message' && typeof body.value === 'string';
+      const refusedText =
+        body?.type === 'application/vnd.microsoft.activity.message' && typeof body.value === 'string';
       const staleCard = body?.type === 'application/vnd.microsoft.card.adaptive';
       return !(c.answer.status === 200 && (refusedText || staleCard));
     });
@@ -126,18 +181,46 @@ describe('forgery', () => {
     const runnerCases: { name: string; why: string; runnerId: string | null; answer: Answer }[] = [];
     const forge = async (name: string, why: string, runnerId: string | null, send: () => Promise<Answer>) =>
       runnerCases.push({ name, why, runnerId, answer: await send() });
-    await forge('bad signature (wrong secret)', 'bad-signature', RUNNER.id, () => raw(path, body, signed({ secret: OTHER.secret })));
-    await forge('bad signature (body changed)', 'bad-signature', RUNNER.id, () => raw(path, { ...body, runId: 1 }, signed()));
-    await forge('stale timestamp (10 min old)', 'stale-timestamp', RUNNER.id, () => raw(path, body, signed({ timestamp: Date.now() - 10 * 60_000 })));
-    await forge('timestamp from the future', 'stale-timestamp', RUNNER.id, () => raw(path, body, signed({ timestamp: Date.now() + 10 * 60_000 })));
+    await forge('bad signature (wrong secret)', 'bad-signature', RUNNER.id, () =>
+      raw(path, body, signed({ secret: OTHER.secret })),
+    );
+    await forge('bad signature (body changed)', 'bad-signature', RUNNER.id, () =>
+      raw(path, { ...body, runId: 1 }, signed()),
+    );
+    await forge('stale timestamp (10 min old)', 'stale-timestamp', RUNNER.id, () =>
+      raw(path, body, signed({ timestamp: Date.now() - 10 * 60_000 })),
+    );
+    await forge('timestamp from the future', 'stale-timestamp', RUNNER.id, () =>
+      raw(path, body, signed({ timestamp: Date.now() + 10 * 60_000 })),
+    );
     expect((await raw(path, body, replayed)).status).toBe(200);
     await forge('replayed nonce', 'replayed-nonce', RUNNER.id, () => raw(path, body, replayed));
-    await forge('unknown runner', 'unknown-runner', 'rn-nobody', () => raw(path, body, signed({ runnerId: 'rn-nobody' })));
+    await forge('unknown runner', 'unknown-runner', 'rn-nobody', () =>
+      raw(path, body, signed({ runnerId: 'rn-nobody' })),
+    );
     await forge('no signature', 'missing-headers', null, () => raw(path, body, {}));
     await forge("result for another runner's run", 'not-own-run', OTHER.id, () =>
       system.runnerCall(
         RUNNER_API_PATHS.results,
-        { results: [{ runId: run.runId, attempt: 1, stepId: 'precheck.role', index: 0, status: 'succeeded', startedAt: new Date().toISOString(), endedAt: new Date().toISOString(), durationMs: 1, exitCode: null, stdout: '', stderr: '', truncated: false, errorExcerpt: null }] },
+        {
+          results: [
+            {
+              runId: run.runId,
+              attempt: 1,
+              stepId: 'precheck.role',
+              index: 0,
+              status: 'succeeded',
+              startedAt: new Date().toISOString(),
+              endedAt: new Date().toISOString(),
+              durationMs: 1,
+              exitCode: null,
+              stdout: '',
+              stderr: '',
+              truncated: false,
+              errorExcerpt: null,
+            },
+          ],
+        },
         OTHER,
       ),
     );
@@ -150,9 +233,12 @@ describe('forgery', () => {
     await forge("heartbeat claiming another runner's id", 'not-own-runner-id', OTHER.id, () =>
       system.runnerCall(RUNNER_API_PATHS.heartbeat, beat(RUNNER, otherProfile), OTHER),
     );
-    const runnerUnrefused = runnerCases.filter((c) => ![401, 403].includes(c.answer.status) || errorOf(c.answer) !== c.why);
+    const runnerUnrefused = runnerCases.filter(
+      (c) => ![401, 403].includes(c.answer.status) || errorOf(c.answer) !== c.why,
+    );
     const expectedCounts = new Map<string, number>();
-    for (const c of runnerCases) expectedCounts.set(`${c.runnerId}|${c.why}`, (expectedCounts.get(`${c.runnerId}|${c.why}`) ?? 0) + 1);
+    for (const c of runnerCases)
+      expectedCounts.set(`${c.runnerId}|${c.why}`, (expectedCounts.get(`${c.runnerId}|${c.why}`) ?? 0) + 1);
     const unaudited = () =>
       [...expectedCounts].filter(([key, n]) => {
         const [runnerId, why] = key.split('|') as [string, string];
@@ -160,7 +246,9 @@ describe('forgery', () => {
         return refusalsFor(system.audit(), (a) => 'runnerId' in a && a.runnerId === id, why) < n;
       });
     // The runner API answers first and writes the audit event right after.
-    await waitUntil(() => unaudited().length === 0, 3_000, 'the runner refusals in the audit').catch(() => undefined);
+    await waitUntil(() => unaudited().length === 0, 3_000, 'the runner refusals in the audit').catch(
+      () => undefined,
+    );
     const runnerUnaudited = unaudited();
     record(
       "runner requests: bad signature, stale timestamp, replayed nonce, unknown runner, another runner's run",
@@ -170,8 +258,20 @@ describe('forgery', () => {
 
     // Another runner never receives the run's job, even while it waits in the queue.
     const run2 = await system.planRun('backend01', 'standard', 'Alex');
-    await system.teams.pressCardButton({ conversation: run2.target, replyToId: run2.cardId, verb: 'plan.confirm', data: { runId: run2.runId }, from: system.teams.user('Alex') });
-    await system.teams.pressCardButton({ conversation: run2.target, replyToId: run2.cardId, verb: 'run.approve', data: { runId: run2.runId }, from: system.teams.user('Bea') });
+    await system.teams.pressCardButton({
+      conversation: run2.target,
+      replyToId: run2.cardId,
+      verb: 'plan.confirm',
+      data: { runId: run2.runId },
+      from: system.teams.user('Alex'),
+    });
+    await system.teams.pressCardButton({
+      conversation: run2.target,
+      replyToId: run2.cardId,
+      verb: 'run.approve',
+      data: { runId: run2.runId },
+      from: system.teams.user('Bea'),
+    });
     await waitUntil(() => system.run(run2.runId)?.status === 'queued', 5_000, 'the second run to be queued');
     const otherPoll = await system.runnerCall(RUNNER_API_PATHS.poll, { waitMs: 1000 }, OTHER);
     const ownPoll = await system.runnerCall(RUNNER_API_PATHS.poll, { waitMs: 1000 }, RUNNER);

@@ -7,7 +7,6 @@ import { planUpdate } from '../../src/procedure/index.js';
 import { RUNNER_API_PATHS } from '../../src/protocol/validate-messages.js';
 import {
   cardActionActivity,
-  channelThread,
   groupChat,
   messageActivity,
   personalChat,
@@ -24,7 +23,7 @@ import {
   SEED,
   type CardActionCase,
 } from './support/hostile.js';
-import { recordCheck } from './support/report.js';
+import { beginScenario, recordCheck } from './support/report.js';
 import { ReliabilitySystem, waitUntil, type RunHandle } from './support/system.js';
 
 const SCENARIO = {
@@ -36,8 +35,19 @@ const SCENARIO = {
       'bodies (signed by a registered runner, so they pass authentication and reach validation) go over HTTP to the bot process.',
   ],
 };
-const COUNTS = { parser: 7_000, commandsHttp: 400, cardActions: 1_300, activities: 600, rawBodies: 150, runnerBodies: 800 };
-const FUZZ_RUNNER = { id: 'rn-fuzz', server: 'fuzz01', secret: 'fuzz-runner-secret-0123456789abcdefghijklmnop' };
+const COUNTS = {
+  parser: 7_000,
+  commandsHttp: 400,
+  cardActions: 1_300,
+  activities: 600,
+  rawBodies: 150,
+  runnerBodies: 800,
+};
+const FUZZ_RUNNER = {
+  id: 'rn-fuzz',
+  server: 'fuzz01',
+  secret: 'fuzz-runner-secret-0123456789abcdefghijklmnop',
+};
 
 let system: ReliabilitySystem;
 afterAll(async () => system?.close());
@@ -45,7 +55,11 @@ afterAll(async () => system?.close());
 const record = (check: string, measured: string, pass: boolean) =>
   recordCheck('hostile-input', SCENARIO, { check, measured, pass });
 
-async function pool<T>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+async function pool<T>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -67,7 +81,10 @@ function unsafeCommand(command: string): boolean {
 function tally(statuses: number[]): string {
   const counts = new Map<number, number>();
   for (const s of statuses) counts.set(s, (counts.get(s) ?? 0) + 1);
-  return [...counts].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}x${n}`).join(' ');
+  return [...counts]
+    .sort((a, b) => a[0] - b[0])
+    .map(([s, n]) => `${s}x${n}`)
+    .join(' ');
 }
 
 /** Seconds since `since`, for the table. */
@@ -75,6 +92,7 @@ const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} 
 
 describe('hostile input', () => {
   it('refuses every case clearly, never crashes, and runs nothing but plan commands', async () => {
+    beginScenario('hostile-input');
     system = await ReliabilitySystem.start({ name: 'hostile' });
     system.addServer(BACKEND01);
     system.addServer(BE01);
@@ -102,7 +120,8 @@ describe('hostile input', () => {
         const parsed = parseCommand(text);
         if (!parsed.ok) return parsed.error.code.length > 0 && parsed.error.message.length > 0;
         const command = parsed.value;
-        if ((command.name !== 'update' && command.name !== 'plan') || !command.server || !command.edition) return true;
+        if ((command.name !== 'update' && command.name !== 'plan') || !command.server || !command.edition)
+          return true;
         const spec = LAB_FLEET.find((s) => s.profile.server === command.server);
         if (!spec) return true;
         const request = {
@@ -137,10 +156,19 @@ describe('hostile input', () => {
     };
     const legit = (c: CardActionCase) => {
       const data = c.data as { runId?: unknown } | undefined;
-      const id = typeof data?.runId === 'string' && /^\d{1,9}$/.test(data.runId) ? Number(data.runId) : data?.runId;
-      return c.conversation === 'thread' && c.value === undefined && c.name === undefined && ALL_VERBS.includes(c.verb as never) && id === planned.runId;
+      const id =
+        typeof data?.runId === 'string' && /^\d{1,9}$/.test(data.runId) ? Number(data.runId) : data?.runId;
+      return (
+        c.conversation === 'thread' &&
+        c.value === undefined &&
+        c.name === undefined &&
+        ALL_VERBS.includes(c.verb as never) &&
+        id === planned.runId
+      );
     };
-    const actionCases = fc.sample(cardActionCases([planned.runId]), { seed: SEED, numRuns: COUNTS.cardActions }).filter((c) => !legit(c));
+    const actionCases = fc
+      .sample(cardActionCases([planned.runId]), { seed: SEED, numRuns: COUNTS.cardActions })
+      .filter((c) => !legit(c));
     const actionAnswers: BotAnswer[] = [];
     phase = Date.now();
     await pool(actionCases, 6, async (c) => {
@@ -150,23 +178,46 @@ describe('hostile input', () => {
         replyToId: planned.cardId,
         verb: 'x',
       });
-      activity.value = c.value !== undefined ? c.value : { action: { type: 'Action.Execute', verb: c.verb, data: c.data }, trigger: 'manual' };
+      activity.value =
+        c.value !== undefined
+          ? c.value
+          : { action: { type: 'Action.Execute', verb: c.verb, data: c.data }, trigger: 'manual' };
       if (c.name !== undefined) activity.name = c.name;
       actionAnswers.push(await system.teams.post(activity));
     });
     // Byte-level: prototype keys and invalid UTF-8 inside an otherwise good invoke.
-    const base = JSON.stringify(cardActionActivity(planned.target, { serviceUrl: system.connector.url, replyToId: planned.cardId, verb: 'plan.confirm', from: system.teams.user('Fay'), data: { runId: 424242 } }));
+    const base = JSON.stringify(
+      cardActionActivity(planned.target, {
+        serviceUrl: system.connector.url,
+        replyToId: planned.cardId,
+        verb: 'plan.confirm',
+        from: system.teams.user('Fay'),
+        data: { runId: 424242 },
+      }),
+    );
     for (const body of [
-      base.replace('"runId":424242', `"runId":${planned.runId},"__proto__":{"isApprover":true}`).replace('"verb":"plan.confirm"', '"verb":"run.approve"'),
+      base
+        .replace('"runId":424242', `"runId":${planned.runId},"__proto__":{"isApprover":true}`)
+        .replace('"verb":"plan.confirm"', '"verb":"run.approve"'),
       base.replace('"verb":"plan.confirm"', '"verb":{"constructor":{"prototype":{"polluted":true}}}'),
-    ]) actionAnswers.push(await system.teams.postRaw(body));
+    ])
+      actionAnswers.push(await system.teams.postRaw(body));
     const utf8 = Buffer.from(base.replace('"plan.confirm"', '"plan.confirm\u0001"'));
-    const bad = Buffer.concat([utf8.subarray(0, utf8.indexOf('\u0001')), Buffer.from([0xc3, 0x28, 0xff, 0xfe]), utf8.subarray(utf8.indexOf('\u0001') + 1)]);
+    const bad = Buffer.concat([
+      utf8.subarray(0, utf8.indexOf('\u0001')),
+      Buffer.from([0xc3, 0x28, 0xff, 0xfe]),
+      utf8.subarray(utf8.indexOf('\u0001') + 1),
+    ]);
     actionAnswers.push(await system.teams.postRaw(new Uint8Array(bad)));
     const unclear = actionAnswers.filter((a) => {
       if (a.status === 400 || a.status === 413 || a.status === 501) return false;
       const body = a.body as { type?: string; value?: unknown } | undefined;
-      return !(a.status === 200 && typeof body?.type === 'string' && body.value !== undefined && JSON.stringify(body.value).length > 2);
+      return !(
+        a.status === 200 &&
+        typeof body?.type === 'string' &&
+        body.value !== undefined &&
+        JSON.stringify(body.value).length > 2
+      );
     });
     const plannedAfter = system.run(planned.runId)!;
     record(
@@ -178,7 +229,9 @@ describe('hostile input', () => {
     expect(plannedAfter.status).toBe('planned');
 
     // 3. Malformed activities and raw bodies to /api/messages.
-    const valid = messageActivity(groupChat(system.teams.tenant), 'help', { serviceUrl: system.connector.url });
+    const valid = messageActivity(groupChat(system.teams.tenant), 'help', {
+      serviceUrl: system.connector.url,
+    });
     const activities = fc.sample(malformedActivity(valid), { seed: SEED, numRuns: COUNTS.activities });
     const raws = fc.sample(rawBodies, { seed: SEED, numRuns: COUNTS.rawBodies });
     const activityStatuses: number[] = [];
@@ -189,8 +242,12 @@ describe('hostile input', () => {
     await pool(raws, 6, async (r) => {
       activityStatuses.push((await system.teams.postRaw(r)).status);
     });
-    activityStatuses.push((await system.teams.postRaw('{"type":"message"}', { 'content-type': 'text/plain' })).status);
-    activityStatuses.push((await system.teams.postRaw(JSON.stringify({ ...valid, text: 'x'.repeat(600_000) }))).status);
+    activityStatuses.push(
+      (await system.teams.postRaw('{"type":"message"}', { 'content-type': 'text/plain' })).status,
+    );
+    activityStatuses.push(
+      (await system.teams.postRaw(JSON.stringify({ ...valid, text: 'x'.repeat(600_000) }))).status,
+    );
     const serverErrors = activityStatuses.filter((s) => s >= 500 && s !== 501).length;
     record(
       'malformed activities: refused (400/413) or handled, never a server error',
@@ -215,16 +272,33 @@ describe('hostile input', () => {
       truncated: false,
       errorExcerpt: null,
     };
-    const fuzzProfile = labServerSpec({ server: FUZZ_RUNNER.server, product: 'sfb2019', edition: 'standard' }).profile;
-    const validBeat = { info: { runnerId: FUZZ_RUNNER.id, version: '1.0.0', profile: fuzzProfile }, runId: null, stepId: null };
-    const runnerCases = fc.sample(runnerBodies(validResult, validBeat), { seed: SEED, numRuns: COUNTS.runnerBodies });
+    const fuzzProfile = labServerSpec({
+      server: FUZZ_RUNNER.server,
+      product: 'sfb2019',
+      edition: 'standard',
+    }).profile;
+    const validBeat = {
+      info: { runnerId: FUZZ_RUNNER.id, version: '1.0.0', profile: fuzzProfile },
+      runId: null,
+      stepId: null,
+    };
+    const runnerCases = fc.sample(runnerBodies(validResult, validBeat), {
+      seed: SEED,
+      numRuns: COUNTS.runnerBodies,
+    });
     const runnerStatuses: number[] = [];
     phase = Date.now();
     await pool(runnerCases, 6, async (c) => {
       runnerStatuses.push((await system.runnerCall(RUNNER_API_PATHS[c.path], c.body, FUZZ_RUNNER)).status);
     });
-    for (const bytes of [Buffer.from('{"results":['), Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), Buffer.alloc(300_000, 0x20)])
-      runnerStatuses.push((await system.runnerCall(RUNNER_API_PATHS.results, new Uint8Array(bytes), FUZZ_RUNNER)).status);
+    for (const bytes of [
+      Buffer.from('{"results":['),
+      Buffer.from([0x7b, 0xff, 0xfe, 0x7d]),
+      Buffer.alloc(300_000, 0x20),
+    ])
+      runnerStatuses.push(
+        (await system.runnerCall(RUNNER_API_PATHS.results, new Uint8Array(bytes), FUZZ_RUNNER)).status,
+      );
     const runnerServerErrors = runnerStatuses.filter((s) => s >= 500).length;
     record(
       'runner API bodies: refused with a reason, never a server error',
@@ -240,7 +314,9 @@ describe('hostile input', () => {
     const commandStatuses: number[] = [];
     phase = Date.now();
     await pool(commands, 4, async (text, i) => {
-      const answer = await system.teams.sayInGroupChat(text, { from: system.teams.user(users[i % users.length]!) });
+      const answer = await system.teams.sayInGroupChat(text, {
+        from: system.teams.user(users[i % users.length]!),
+      });
       commandStatuses.push(answer.status);
       if (answer.activity) posted.push(answer.activity);
     });
@@ -256,11 +332,23 @@ describe('hostile input', () => {
 
     // 6. Commands that are odd but valid do reach the servers, as exactly the plan's commands.
     const odd: RunHandle[] = [
-      await system.planRun('be01', '', 'Alex', '', '<at>PatchBot</at>\u00a0 UPDATE\tbe01  Enterprise  --sql=SQL01.Contoso.Local'),
+      await system.planRun(
+        'be01',
+        '',
+        'Alex',
+        '',
+        '<at>PatchBot</at>\u00a0 UPDATE\tbe01  Enterprise  --sql=SQL01.Contoso.Local',
+      ),
       await system.planRun('backend01', '', 'Bea', '', 'update&nbsp;backend01 &nbsp; STANDARD'),
     ];
     // The plan from step 2 still blocks backend01: cancel it from its own card first.
-    const cancelled = await system.teams.pressCardButton({ conversation: planned.target, replyToId: planned.cardId, verb: 'plan.cancel', data: { runId: planned.runId }, from: system.teams.user('Alex') });
+    const cancelled = await system.teams.pressCardButton({
+      conversation: planned.target,
+      replyToId: planned.cardId,
+      verb: 'plan.cancel',
+      data: { runId: planned.runId },
+      from: system.teams.user('Alex'),
+    });
     expect(cancelled.status).toBe(200);
     const backendPlan = odd[1]!.runId === planned.runId ? undefined : odd[1];
     await system.confirm(odd[0]!, 'Alex');
@@ -275,9 +363,11 @@ describe('hostile input', () => {
         finals.filter((r) => r.server === name).flatMap((r) => r.plan.steps.map((s) => s.command)),
       );
       for (const c of system.server(name).lab.commandLog())
-        if (c.kind === 'unknown' || (c.kind === 'step' && !allowed.has(c.command))) foreign.push(`${name}: ${c.command}`);
+        if (c.kind === 'unknown' || (c.kind === 'step' && !allowed.has(c.command)))
+          foreign.push(`${name}: ${c.command}`);
     }
-    const alive = bot.alive && system.botProcesses.length === 1 && (await fetch(`${system.url}/healthz`)).status === 200;
+    const alive =
+      bot.alive && system.botProcesses.length === 1 && (await fetch(`${system.url}/healthz`)).status === 200;
     const totalCases =
       parserCases + actionAnswers.length + activityStatuses.length + runnerStatuses.length + commands.length;
     record(

@@ -4,7 +4,7 @@ import { labServerSpec, type LabServerSpec } from '../../src/lab/servers.js';
 import { readLabState } from '../../src/lab/state.js';
 import { planUpdate } from '../../src/procedure/index.js';
 import { compiledLabHost } from '../runner/compiled-host.js';
-import { recordCheck } from './support/report.js';
+import { beginScenario, recordCheck } from './support/report.js';
 import { ReliabilitySystem, stepReplies, waitUntil, type RunHandle } from './support/system.js';
 
 const SERVERS = 50;
@@ -29,7 +29,12 @@ function specs(): LabServerSpec[] {
     const n = String(i + 1).padStart(2, '0');
     if (i % 3 === 0) return labServerSpec({ server: `std${n}`, product: 'sfb2019', edition: 'standard' });
     if (i % 3 === 1)
-      return labServerSpec({ server: `ent${n}`, product: 'sfb2015', edition: 'enterprise', sqlServerFqdn: `sql${n}.contoso.local` });
+      return labServerSpec({
+        server: `ent${n}`,
+        product: 'sfb2015',
+        edition: 'enterprise',
+        sqlServerFqdn: `sql${n}.contoso.local`,
+      });
     return labServerSpec({
       server: `lync${n}`,
       product: 'lync2013',
@@ -49,11 +54,20 @@ function commandFor(spec: LabServerSpec): string {
 
 describe('load', () => {
   it(`${SERVERS} runs at once all complete, without cross-talk, and the bot still answers`, async () => {
+    beginScenario('load');
     const fleetSpecs = specs();
     system = await ReliabilitySystem.start({
       name: 'load',
       heartbeatTimeoutSeconds: 60,
-      fleet: { dir: '', specs: fleetSpecs, timeScale: 0.0002, heartbeatIntervalMs: 2_000, hostExecutable: await compiledLabHost() },
+      // Production's long-poll: with 50 runners a 2 s poll would be 25 signed requests a second.
+      env: { LOG_LEVEL: 'info', PATCHBOT_LONG_POLL_SECONDS: '25' },
+      fleet: {
+        dir: '',
+        specs: fleetSpecs,
+        timeScale: 0.0002,
+        heartbeatIntervalMs: 15_000,
+        hostExecutable: await compiledLabHost(),
+      },
     });
     system.options.fleet!.dir = join(system.dir, 'fleet');
     await system.startBot();
@@ -66,23 +80,32 @@ describe('load', () => {
       'every lab runner to report in',
     );
 
-    const started = Date.now();
+    // Every plan first (nothing runs yet), then every Confirm at once: the runs truly overlap.
     const runs: RunHandle[] = [];
     const queue = [...fleetSpecs];
     await Promise.all(
       Array.from({ length: 8 }, async () => {
-        for (let spec = queue.shift(); spec; spec = queue.shift()) {
-          const run = await system.planRun(spec.profile.server, spec.edition, 'Alex', '', commandFor(spec));
-          await system.confirm(run);
-          runs.push(run);
-        }
+        for (let spec = queue.shift(); spec; spec = queue.shift())
+          runs.push(await system.planRun(spec.profile.server, spec.edition, 'Alex', '', commandFor(spec)));
+      }),
+    );
+    const started = Date.now();
+    const toConfirm = [...runs];
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        for (let run = toConfirm.shift(); run; run = toConfirm.shift()) await system.confirm(run);
       }),
     );
     const requestedIn = Date.now() - started;
 
     // While they run: `status` in the personal chat, timed from the post to the answer.
     const latencies: number[] = [];
+    const runningAtStatus: number[] = [];
     for (let i = 0; i < 3; i++) {
+      runningAtStatus.push(
+        system.runs(runs.map((r) => r.runId)).filter((r) => ['queued', 'running'].includes(r?.status ?? ''))
+          .length,
+      );
       const before = system.connector.activities.length;
       const asked = Date.now();
       const answer = await system.teams.sayInPersonalChat('status');
@@ -92,14 +115,17 @@ describe('load', () => {
         'the status answer',
       );
       latencies.push(Date.now() - asked);
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, 1_000));
     }
-    const liveAtStatus = system.state()?.outbox.length ?? 0;
 
+    // One read of the store per look (it is large now), and not too often: this process shares the CPUs.
     const finals = await waitUntil(
-      () => {
-        const all = runs.map((r) => system.run(r.runId));
-        return all.every((r) => r && ['succeeded', 'failed', 'interrupted', 'aborted'].includes(r.status)) ? all.map((r) => r!) : undefined;
+      async () => {
+        await new Promise((r) => setTimeout(r, 500));
+        const all = system.runs(runs.map((r) => r.runId));
+        return all.every((r) => r && ['succeeded', 'failed', 'interrupted', 'aborted'].includes(r.status))
+          ? all.map((r) => r!)
+          : undefined;
       },
       180_000,
       'every run to end',
@@ -113,7 +139,12 @@ describe('load', () => {
     for (const spec of fleetSpecs) {
       const name = spec.profile.server;
       const planned = planUpdate(
-        { server: name, edition: spec.edition, sqlServerFqdn: spec.sqlServerFqdn ?? undefined, collocated: spec.collocatedStores },
+        {
+          server: name,
+          edition: spec.edition,
+          sqlServerFqdn: spec.sqlServerFqdn ?? undefined,
+          collocated: spec.collocatedStores,
+        },
         spec.profile,
       );
       if (!planned.ok) throw new Error(planned.error.message);
@@ -136,7 +167,7 @@ describe('load', () => {
 
     record(
       'all runs complete',
-      `${succeeded} of ${SERVERS} succeeded; requested and confirmed in ${(requestedIn / 1000).toFixed(1)} s, all ended after ${(completedIn / 1000).toFixed(1)} s, every message delivered after ${(deliveredIn / 1000).toFixed(1)} s`,
+      `${succeeded} of ${SERVERS} succeeded; all confirmed within ${(requestedIn / 1000).toFixed(1)} s, all ended ${(completedIn / 1000).toFixed(1)} s after the first Confirm, every message delivered after ${(deliveredIn / 1000).toFixed(1)} s`,
       succeeded === SERVERS,
     );
     record(
@@ -146,7 +177,7 @@ describe('load', () => {
     );
     record(
       'bot stays responsive under load',
-      `\`status\` answered in ${latencies.map((l) => `${l} ms`).join(', ')} while ${liveAtStatus} messages were queued (bound: 10 s)`,
+      `\`status\` answered in ${latencies.map((l) => `${l} ms`).join(', ')} while ${runningAtStatus.join(', ')} runs were queued or running (bound: 10 s)`,
       Math.max(...latencies) < 10_000,
     );
     expect(succeeded).toBe(SERVERS);

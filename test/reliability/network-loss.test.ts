@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BACKEND01 } from '../../src/lab/servers.js';
 import type { RunStatus } from '../../src/store/types.js';
-import { recordCheck } from './support/report.js';
+import { beginScenario, recordCheck } from './support/report.js';
 import { ReliabilitySystem, stepReplies, waitUntil } from './support/system.js';
 
 const SCENARIO = {
@@ -25,6 +25,7 @@ const record = (check: string, measured: string, pass: boolean) =>
 
 describe('network loss', () => {
   it('buffers results on the runner and delivers them in order when the bot is back; the run succeeds', async () => {
+    beginScenario('network-loss');
     system = await ReliabilitySystem.start({ name: 'network-loss', heartbeatTimeoutSeconds: 5 });
     // ~8 s of simulated work at this scale, so most of it happens while the bot is away.
     // The last step takes ~7 s: the run is still mid-step for longer than the heartbeat timeout
@@ -63,7 +64,9 @@ describe('network loss', () => {
       () => {
         const current = system.run(run.runId);
         if (current) seen.add(current.status);
-        return current && ['succeeded', 'failed', 'interrupted', 'aborted'].includes(current.status) && seen.has(current.status)
+        return current &&
+          ['succeeded', 'failed', 'interrupted', 'aborted'].includes(current.status) &&
+          seen.has(current.status)
           ? current
           : undefined;
       },
@@ -75,7 +78,9 @@ describe('network loss', () => {
     const replies = stepReplies(system.connector, run.thread, run.cardId);
     const steps = replies.map((r) => r.step);
     const expected = finalRun.plan.steps.map((s) => s.index);
-    const interruptedAudit = system.audit().filter((e) => e.action === 'interrupted' && e.runId === run.runId).length;
+    const interruptedAudit = system
+      .audit()
+      .filter((e) => e.action === 'interrupted' && e.runId === run.runId).length;
 
     record(
       'runner works on while the bot is down',

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { BACKEND01, BE01 } from '../../src/lab/servers.js';
 import { cardActions, cardOf } from '../bot/harness.js';
-import { recordCheck } from './support/report.js';
+import { beginScenario, recordCheck } from './support/report.js';
 import { ReliabilitySystem, waitUntil, type RunHandle } from './support/system.js';
 
 const SCENARIO = {
@@ -32,6 +32,7 @@ function failureCard(run: RunHandle) {
 
 describe('runner killed mid-step', () => {
   it('shows the run interrupted within the heartbeat timeout, re-runs nothing, and lets the operator retry or abort', async () => {
+    beginScenario('runner-crash');
     system = await ReliabilitySystem.start({ name: 'runner-crash', heartbeatTimeoutSeconds: 5 });
     // The installer runs ~20 s here, long enough to be cut off in the middle.
     const slowInstall = { durationsMs: { 'Install-PatchBotUpdate': 100_000_000 } };
@@ -68,7 +69,9 @@ describe('runner killed mid-step', () => {
       latencies.push(Date.now() - killedAt);
     }
     const interruptedLatency = Math.max(...latencies);
-    const steps = [retried, aborted].map((r) => system.run(r.runId)!.steps.find((s) => s.stepId === 'update.install')!.status);
+    const steps = [retried, aborted].map(
+      (r) => system.run(r.runId)!.steps.find((s) => s.stepId === 'update.install')!.status,
+    );
     record(
       'run shown interrupted within the heartbeat timeout',
       `interrupted ${(interruptedLatency / 1000).toFixed(1)} s after the kill (timeout 5 s + sweep 0.2 s); installer step: ${steps.join(', ')}`,
@@ -88,7 +91,8 @@ describe('runner killed mid-step', () => {
     await Promise.all([system.startRunner('backend01'), system.startRunner('be01')]);
     await new Promise((r) => setTimeout(r, 2_000));
     const rerun = ['backend01', 'be01'].filter(
-      (name) => JSON.stringify(system.server(name).lab.stepCommands()) !== JSON.stringify(commandsAtKill.get(name)),
+      (name) =>
+        JSON.stringify(system.server(name).lab.stepCommands()) !== JSON.stringify(commandsAtKill.get(name)),
     );
     const statuses = [retried, aborted].map((r) => system.run(r.runId)!.status);
     const failureCards = [retried, aborted].map(
@@ -133,12 +137,20 @@ describe('runner killed mid-step', () => {
     });
     // The retried installer takes ~20 s again; shorten it now that the point is made.
     system.server('backend01').lab.update((s) => void (s.durationsMs['Install-PatchBotUpdate'] = 480_000));
-    const finalRetried = await system.waitForRun(retried.runId, ['succeeded', 'failed', 'interrupted'], 60_000);
+    const finalRetried = await system.waitForRun(
+      retried.runId,
+      ['succeeded', 'failed', 'interrupted'],
+      60_000,
+    );
     const finalAborted = await system.waitForRun(aborted.runId, ['aborted'], 10_000);
-    const installs = system.server('backend01').lab.stepCommands().filter((c) => c.startsWith('Install-PatchBotUpdate')).length;
+    const installs = system
+      .server('backend01')
+      .lab.stepCommands()
+      .filter((c) => c.startsWith('Install-PatchBotUpdate')).length;
     const abortedCommands = system.server('be01').lab.stepCommands();
     const audit = system.audit();
-    const audited = (action: string, runId: number) => audit.filter((e) => e.action === action && e.runId === runId).length;
+    const audited = (action: string, runId: number) =>
+      audit.filter((e) => e.action === action && e.runId === runId).length;
     record(
       'retry from the card needs "I have checked the server"',
       `unchecked: ${unchecked.status} "${/partly run|checked/i.test(uncheckedText) ? 'check the server first' : uncheckedText.slice(0, 60)}", run stayed ${stillInterrupted}; checked: ${checked.status}, run ${finalRetried.status} at attempt ${finalRetried.attempt}; installer ran ${installs}x (once cut off, once retried)`,
@@ -147,7 +159,8 @@ describe('runner killed mid-step', () => {
     record(
       'abort from the card',
       `${abort.status}, run ${finalAborted.status}; simulator ran nothing after the kill: ${JSON.stringify(abortedCommands) === JSON.stringify(commandsAtKill.get('be01'))}`,
-      finalAborted.status === 'aborted' && JSON.stringify(abortedCommands) === JSON.stringify(commandsAtKill.get('be01')),
+      finalAborted.status === 'aborted' &&
+        JSON.stringify(abortedCommands) === JSON.stringify(commandsAtKill.get('be01')),
     );
     record(
       'audited: interruption, refused retry, retry, abort',

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BACKEND01 } from '../../src/lab/servers.js';
-import { recordCheck } from './support/report.js';
+import { beginScenario, recordCheck } from './support/report.js';
 import { ReliabilitySystem, waitUntil } from './support/system.js';
 
 const SCENARIO = {
@@ -48,6 +48,7 @@ function scannable(file: string, dataDir: string): string | null {
 
 describe('secrets', () => {
   it('never shows a runner secret or the app password in logs, chat or data files', async () => {
+    beginScenario('secrets');
     system = await ReliabilitySystem.start({ name: 'secrets', env: { LOG_LEVEL: 'trace' } });
     const server = system.addServer(BACKEND01, { timeScale: 0.002 });
     await system.startBot();
@@ -56,20 +57,35 @@ describe('secrets', () => {
     // A whole run in lab mode, and a failed forgery or two, so every path logs something.
     const first = await system.requestRun('backend01', 'standard');
     await system.waitForRun(first.runId, ['succeeded'], 60_000);
-    await system.runnerCall('/api/runner/heartbeat', {}, { id: server.runnerId, secret: `${server.secret}x` });
+    await system.runnerCall(
+      '/api/runner/heartbeat',
+      {},
+      { id: server.runnerId, secret: `${server.secret}x` },
+    );
 
     // Production mode on the same data, mid-run: results arrive, messages need a token.
     const second = await system.planRun('backend01', 'standard');
     await system.waitForOutboxDrained();
-    server.lab.update((s) => void (s.durationsMs['Install-PatchBotUpdate'] = 3_000_000));
+    server.lab.update((s) => void (s.durationsMs['Install-PatchBotUpdate'] = 1_500_000));
     await system.confirm(second);
     await waitUntil(() => system.run(second.runId)?.status === 'running', 20_000, 'the second run to start');
     await system.killBot();
-    system.options.env = { ...system.options.env, MicrosoftAppId: APP_ID, MicrosoftAppPassword: APP_PASSWORD };
+    system.options.env = {
+      ...system.options.env,
+      MicrosoftAppId: APP_ID,
+      MicrosoftAppPassword: APP_PASSWORD,
+    };
     await system.startBot();
     const unauthenticated = await system.teams.sayInPersonalChat('help');
     const forgedJwt = await system.teams.post(
-      { type: 'message', id: 'x', serviceUrl: system.connector.url, from: { id: '29:x' }, conversation: { id: 'a:x' }, text: 'help' },
+      {
+        type: 'message',
+        id: 'x',
+        serviceUrl: system.connector.url,
+        from: { id: '29:x' },
+        conversation: { id: 'a:x' },
+        text: 'help',
+      },
       { authorization: `Bearer eyJhbGciOiJIUzI1NiJ9.eyJhdWQiOiIke${APP_ID}In0.c2lnbmF0dXJl` },
     );
     await system.waitForRun(second.runId, ['succeeded', 'failed'], 60_000);
@@ -89,10 +105,7 @@ describe('secrets', () => {
       { name: 'app password', value: APP_PASSWORD },
     ];
     const logs = filesBelow(system.logDir).filter((f) => f.endsWith('.log'));
-    const dataFiles = [
-      ...filesBelow(system.dataDir),
-      ...filesBelow(join(system.dir, 'servers')),
-    ];
+    const dataFiles = [...filesBelow(system.dataDir), ...filesBelow(join(system.dir, 'servers'))];
     const chat = JSON.stringify([system.connector.activities, system.connector.requests]);
     const leaks: string[] = [];
     let scannedBytes = chat.length;
@@ -100,7 +113,8 @@ describe('secrets', () => {
       const text = logs.includes(file) ? readFileSync(file, 'utf8') : scannable(file, system.dataDir);
       if (text === null) continue;
       scannedBytes += text.length;
-      for (const s of secrets) if (text.includes(s.value)) leaks.push(`${s.name} in ${relative(system.dir, file)}`);
+      for (const s of secrets)
+        if (text.includes(s.value)) leaks.push(`${s.name} in ${relative(system.dir, file)}`);
     }
     for (const s of secrets) if (chat.includes(s.value)) leaks.push(`${s.name} in the chat`);
     const logLines = logs.reduce((n, f) => n + readFileSync(f, 'utf8').split('\n').length, 0);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BACKEND01 } from '../../src/lab/servers.js';
 import { killAll, REPO_ROOT, spawnTs, type TestProcess } from './support/processes.js';
-import { recordCheck } from './support/report.js';
+import { beginScenario, recordCheck } from './support/report.js';
 import { ReliabilitySystem, stepReplies, waitUntil } from './support/system.js';
 import { fillDisk, mountTmpfs, unmount } from './support/tmpfs.js';
 
@@ -12,25 +12,35 @@ const SCENARIO = {
   title: 'Storage faults',
   notes: [
     'The corrupt-file and unwritable-folder cases start the real entry point (`src/main.ts`, lab mode); it must stop ' +
-      'before it starts anything else. Disk full is a 2 MiB tmpfs under the bot\'s data folder only (the runner and the ' +
+      "before it starts anything else. Disk full is a 2 MiB tmpfs under the bot's data folder only (the runner and the " +
       'simulated server keep their own disks), filled to the last byte mid-run and freed 3 s later.',
     'Writes are atomic against a killed process (temp file and rename), not against power loss: lowdb does not fsync.',
   ],
 };
 
 const mounts: string[] = [];
+const systems: ReliabilitySystem[] = [];
 let system: ReliabilitySystem | undefined;
 afterAll(async () => {
   await killAll();
   for (const dir of mounts) unmount(dir);
-  await system?.close();
+  for (const each of systems) await each.close();
 });
+
+async function startSystem(name: string): Promise<ReliabilitySystem> {
+  const started = await ReliabilitySystem.start({ name });
+  systems.push(started);
+  return started;
+}
 
 const record = (check: string, measured: string, pass: boolean) =>
   recordCheck('storage-faults', SCENARIO, { check, measured, pass });
 
 /** Starts `npx tsx src/main.ts` on a data folder and waits for it to stop by itself. */
-async function startRealBot(dataDir: string, logDir: string): Promise<{ process: TestProcess; code: number | null; output: string }> {
+async function startRealBot(
+  dataDir: string,
+  logDir: string,
+): Promise<{ process: TestProcess; code: number | null; output: string }> {
   const bot = spawnTs({
     name: 'main',
     entry: join(REPO_ROOT, 'src/main.ts'),
@@ -46,7 +56,8 @@ async function startRealBot(dataDir: string, logDir: string): Promise<{ process:
 
 describe('storage faults', () => {
   it('a corrupt store or journal stops the process with a clear message and is left untouched', async () => {
-    system = await ReliabilitySystem.start({ name: 'storage' });
+    beginScenario('storage-faults');
+    system = await startSystem('storage');
     const cases = [
       { name: 'truncated JSON', text: '{"version":1,"lastRunId":4,"runs":{"4":{"id":4,' },
       { name: 'valid JSON, wrong layout', text: '{"version":1,"lastRunId":"four","runs":[]}' },
@@ -62,11 +73,14 @@ describe('storage faults', () => {
       const before = readFileSync(file);
       const { code, output } = await startRealBot(dataDir, system.logDir);
       const untouched = readFileSync(file).equals(before);
-      const clear = output.includes('is damaged') && output.includes(file) && output.includes('without touching it');
+      const clear =
+        output.includes('is damaged') && output.includes(file) && output.includes('without touching it');
       const noLock = !existsSync(join(dataDir, 'state.json.lock'));
       const good = code === 1 && untouched && clear && noLock;
       allGood &&= good;
-      outcomes.push(`${c.name}: exit ${code}, message names the file ${clear}, file untouched ${untouched}, no lock left ${noLock}`);
+      outcomes.push(
+        `${c.name}: exit ${code}, message names the file ${clear}, file untouched ${untouched}, no lock left ${noLock}`,
+      );
     }
     // The runner's journal: same promise on the server side.
     const server = system.addServer(BACKEND01);
@@ -81,7 +95,9 @@ describe('storage faults', () => {
     );
     const journalUntouched = readFileSync(journal).equals(journalBefore);
     const journalClear = /journal .*journal\.json is not valid JSON.*left as it is/s.test(runner);
-    outcomes.push(`runner journal: refused to start ${runner !== 'started'}, message clear ${journalClear}, file untouched ${journalUntouched}`);
+    outcomes.push(
+      `runner journal: refused to start ${runner !== 'started'}, message clear ${journalClear}, file untouched ${journalUntouched}`,
+    );
     allGood &&= runner !== 'started' && journalUntouched && journalClear;
     record('corrupt store file / runner journal', outcomes.join('; '), allGood);
     expect(outcomes.join('\n')).not.toMatch(/false|exit (?!1\b)/);
@@ -89,7 +105,7 @@ describe('storage faults', () => {
   }, 120_000);
 
   it('an unwritable data folder stops the bot with a clear message', async () => {
-    system ??= await ReliabilitySystem.start({ name: 'storage' });
+    system ??= await startSystem('storage');
     const dataDir = join(system.dir, 'readonly');
     let how = 'read-only tmpfs';
     if (mountTmpfs(dataDir, { sizeBytes: 64 * 1024, readOnly: true })) mounts.push(dataDir);
@@ -100,10 +116,11 @@ describe('storage faults', () => {
     const target = mounts.includes(dataDir) ? dataDir : join(system.dir, 'a-file', 'data');
     const { code, output } = await startRealBot(target, system.logDir);
     const lastLine = output.trim().split('\n').at(-1) ?? '';
-    const clear = lastLine.includes(target) && /cannot be written/.test(lastLine) && /PATCHBOT_DATA_DIR/.test(lastLine);
+    const clear =
+      lastLine.includes(target) && /cannot be written/.test(lastLine) && /PATCHBOT_DATA_DIR/.test(lastLine);
     record(
       'unwritable data folder',
-      `${how}: exit ${code}; message: "${lastLine.replace(system.dir, '<tmp>').slice(0, 160)}"`,
+      `${how}: exit ${code}; message: "${lastLine.replace('[stderr] ', '').replaceAll(system.dir, '<tmp>')}"`,
       code === 1 && clear,
     );
     expect(code).toBe(1);
@@ -111,7 +128,7 @@ describe('storage faults', () => {
   }, 90_000);
 
   it('a full disk mid-run is reported, corrupts nothing, and the run completes once space is back', async () => {
-    system = await ReliabilitySystem.start({ name: 'storage-full' });
+    system = await startSystem('storage-full');
     const dataDir = system.dataDir;
     const mounted = mountTmpfs(dataDir, { sizeBytes: 2 * 1024 * 1024 });
     if (mounted) mounts.push(dataDir);
@@ -120,7 +137,11 @@ describe('storage faults', () => {
     await system.startRunner('backend01');
     await system.waitForRunnersOnline();
     const run = await system.requestRun('backend01', 'standard');
-    await waitUntil(() => system!.run(run.runId)?.steps[4]?.status === 'succeeded', 30_000, 'step 5 to be recorded');
+    await waitUntil(
+      () => system!.run(run.runId)?.steps[4]?.status === 'succeeded',
+      30_000,
+      'step 5 to be recorded',
+    );
 
     const filler = join(dataDir, 'filler.bin');
     let how: string;
@@ -145,7 +166,9 @@ describe('storage faults', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     const stateDuring = system.state();
-    const reported = system.bot!.lines.filter((l) => /Could not write the store file|store not writable/.test(l)).length;
+    const reported = system.bot!.lines.filter((l) =>
+      /Could not write the store file|store not writable/.test(l),
+    ).length;
     const botAlive = system.bot!.alive;
     if (mounted) rmSync(filler);
     else rmSync(join(dataDir, '.state.json.tmp'), { recursive: true });
@@ -155,19 +178,34 @@ describe('storage faults', () => {
     const readyAfter = (await fetch(`${system.url}/readyz`)).status;
     const replies = stepReplies(system.connector, run.thread, run.cardId).map((r) => r.step);
     const expected = final.plan.steps.map((s) => s.index);
-    const audited = system.audit().filter((e) => e.action === 'step-result' && e.runId === run.runId).map((e) => e.detail?.step);
-    const runStepsDuring = stateDuring?.runs[String(run.runId)]?.steps.filter((s) => s.status === 'succeeded').length;
-    const runStepsAtFault = stateAtFault?.runs[String(run.runId)]?.steps.filter((s) => s.status === 'succeeded').length;
+    const audited = system
+      .audit()
+      .filter((e) => e.action === 'step-result' && e.runId === run.runId)
+      .map((e) => e.detail?.step);
+    const runStepsDuring = stateDuring?.runs[String(run.runId)]?.steps.filter(
+      (s) => s.status === 'succeeded',
+    ).length;
+    const runStepsAtFault = stateAtFault?.runs[String(run.runId)]?.steps.filter(
+      (s) => s.status === 'succeeded',
+    ).length;
 
     record(
       'disk full during a run: reported, nothing half-written',
       `${how}; for 3 s: store file parsed every time ${parsedEveryTime}, run in it unchanged ${runStepsDuring === runStepsAtFault} (${runStepsAtFault} steps), /readyz ${readyDuring}, ${reported} error lines logged, bot alive ${botAlive}`,
-      parsedEveryTime && runStepsDuring === runStepsAtFault && readyDuring === 503 && reported > 0 && botAlive,
+      parsedEveryTime &&
+        runStepsDuring === runStepsAtFault &&
+        readyDuring === 503 &&
+        reported > 0 &&
+        botAlive,
     );
     record(
       'after space is back: run completes, nothing lost or doubled',
       `run ${final.status}; step replies ${replies.length} for ${expected.length} steps, in order ${JSON.stringify(replies) === JSON.stringify(expected)}; step-result audit events ${audited.length} (distinct ${new Set(audited).size}); /readyz ${readyAfter}`,
-      final.status === 'succeeded' && JSON.stringify(replies) === JSON.stringify(expected) && audited.length === expected.length && new Set(audited).size === expected.length && readyAfter === 200,
+      final.status === 'succeeded' &&
+        JSON.stringify(replies) === JSON.stringify(expected) &&
+        audited.length === expected.length &&
+        new Set(audited).size === expected.length &&
+        readyAfter === 200,
     );
     expect(parsedEveryTime).toBe(true);
     expect(runStepsDuring).toBe(runStepsAtFault);

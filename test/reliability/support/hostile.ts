@@ -9,11 +9,11 @@ import { ALL_VERBS } from '../../../src/cards/verbs.js';
 export const SEED = 20261123;
 
 const INJECTIONS = [
-  "backend01;Stop-Computer",
+  'backend01;Stop-Computer',
   '$(Stop-Computer -Force)',
   '`whoami`',
   "'; Remove-Item C:\\ -Recurse; '",
-  'sql01.contoso.local\'; Stop-Service *',
+  "sql01.contoso.local'; Stop-Service *",
   'sql01.contoso.local`;calc',
   'be01|calc',
   'be01&&calc',
@@ -78,7 +78,12 @@ const SEPARATORS = [' ', '  ', '\t', '\u00a0', '\u200b', '\n', ' &nbsp; '];
 /** A name with one character replaced, inserted or upper-cased: near misses of valid names. */
 function nearMiss(names: readonly string[]): fc.Arbitrary<string> {
   return fc
-    .tuple(fc.constantFrom(...names), fc.nat(), fc.string({ minLength: 1, maxLength: 1, unit: 'binary' }), fc.constantFrom('replace', 'insert', 'upper', 'keep'))
+    .tuple(
+      fc.constantFrom(...names),
+      fc.nat(),
+      fc.string({ minLength: 1, maxLength: 1, unit: 'binary' }),
+      fc.constantFrom('replace', 'insert', 'upper', 'keep'),
+    )
     .map(([name, at, char, how]) => {
       const i = at % name.length;
       if (how === 'replace') return name.slice(0, i) + char + name.slice(i + 1);
@@ -97,14 +102,20 @@ const updateCommand: fc.Arbitrary<string> = fc
     fc.option(
       fc.tuple(
         fc.constantFrom('sql', '--sql', '-SqlServerFqdn'),
-        fc.oneof(nearMiss(['sql01.contoso.local', 'lyncsql01.contoso.local']), fc.domain(), fc.constantFrom(...INJECTIONS)),
+        fc.oneof(
+          nearMiss(['sql01.contoso.local', 'lyncsql01.contoso.local']),
+          fc.domain(),
+          fc.constantFrom(...INJECTIONS),
+        ),
       ),
       { nil: undefined },
     ),
     fc.boolean(),
   )
   .map(([verb, server, edition, sql, collocated]) =>
-    [verb, server, edition, ...(sql ? [sql[0], sql[1]] : []), ...(collocated ? ['collocated'] : [])].join(' '),
+    [verb, server, edition, ...(sql ? [sql[0], sql[1]] : []), ...(collocated ? ['collocated'] : [])].join(
+      ' ',
+    ),
   );
 
 /** A chat message: command words, hostile tokens and random text, joined by odd white space. */
@@ -200,7 +211,13 @@ export function cardActionCases(runIds: readonly number[]): fc.Arbitrary<CardAct
       from: fc.constantFrom('Alex', 'Bea', 'Chen', 'Dana', 'Eli', 'Fay'),
       value: rarely(fc.jsonValue()),
       name: rarely(
-        fc.constantFrom('adaptiveCard/other', 'task/fetch', 'composeExtension/query', 'signin/verifyState', ''),
+        fc.constantFrom(
+          'adaptiveCard/other',
+          'task/fetch',
+          'composeExtension/query',
+          'signin/verifyState',
+          '',
+        ),
       ),
     },
     { requiredKeys: ['conversation', 'verb', 'data', 'from'] },
@@ -211,7 +228,16 @@ export function cardActionCases(runIds: readonly number[]): fc.Arbitrary<CardAct
 export function malformedActivity(valid: Record<string, unknown>): fc.Arbitrary<unknown> {
   const fields = Object.keys(valid);
   // Never a host name: a lookup could take seconds. Unreachable but valid URLs are one fixed case.
-  const safeServiceUrl = fc.constantFrom(undefined, null, 123, '', 'not a url', 'file:///etc/passwd', 'javascript:alert(1)', ['http://x']);
+  const safeServiceUrl = fc.constantFrom(
+    undefined,
+    null,
+    123,
+    '',
+    'not a url',
+    'file:///etc/passwd',
+    'javascript:alert(1)',
+    ['http://x'],
+  );
   const mutated = fc
     .tuple(
       fc.constantFrom(...fields),
@@ -229,7 +255,10 @@ export function malformedActivity(valid: Record<string, unknown>): fc.Arbitrary<
     });
   const nested = fc
     .tuple(fc.constantFrom('from', 'conversation', 'recipient', 'channelData', 'entities'), fc.jsonValue())
-    .map(([field, value]) => ({ ...valid, [field]: { ...(valid[field] as object), id: value, tenant: value } }));
+    .map(([field, value]) => ({
+      ...valid,
+      [field]: { ...(valid[field] as object), id: value, tenant: value },
+    }));
   return fc.oneof(
     { weight: 5, arbitrary: mutated },
     { weight: 2, arbitrary: nested },
@@ -245,28 +274,53 @@ export const rawBodies: fc.Arbitrary<Uint8Array | string> = fc.oneof(
   fc.constantFrom('{', '{"type":', '[]', 'null', '"message"', '{"type":"message","text":"\\ud800"}'),
   fc
     .uint8Array({ minLength: 1, maxLength: 20 })
-    .map((bytes) => new Uint8Array([...Buffer.from('{"type":"message","text":"'), 0xc3, 0x28, 0xff, ...bytes, ...Buffer.from('"}')])),
+    .map(
+      (bytes) =>
+        new Uint8Array([
+          ...Buffer.from('{"type":"message","text":"'),
+          0xc3,
+          0x28,
+          0xff,
+          ...bytes,
+          ...Buffer.from('"}'),
+        ]),
+    ),
 );
 
 /** Runner API bodies: any JSON, and valid shapes with one field spoiled. */
-export function runnerBodies(validResult: Record<string, unknown>, validBeat: Record<string, unknown>): fc.Arbitrary<{ path: 'results' | 'heartbeat' | 'poll'; body: unknown }> {
+export function runnerBodies(
+  validResult: Record<string, unknown>,
+  validBeat: Record<string, unknown>,
+): fc.Arbitrary<{ path: 'results' | 'heartbeat' | 'poll'; body: unknown }> {
   const spoil = (valid: Record<string, unknown>) =>
-    fc.tuple(fc.constantFrom(...Object.keys(valid)), fc.oneof(fc.jsonValue(), fc.constant(undefined), fc.constantFrom(...INJECTIONS))).map(([field, value]) => {
-      const copy: Record<string, unknown> = { ...valid };
-      if (value === undefined) delete copy[field];
-      else copy[field] = value;
-      return copy;
-    });
+    fc
+      .tuple(
+        fc.constantFrom(...Object.keys(valid)),
+        fc.oneof(fc.jsonValue(), fc.constant(undefined), fc.constantFrom(...INJECTIONS)),
+      )
+      .map(([field, value]) => {
+        const copy: Record<string, unknown> = { ...valid };
+        if (value === undefined) delete copy[field];
+        else copy[field] = value;
+        return copy;
+      });
   return fc.oneof(
-    { weight: 3, arbitrary: spoil(validResult).map((r) => ({ path: 'results' as const, body: { results: [r] } })) },
+    {
+      weight: 3,
+      arbitrary: spoil(validResult).map((r) => ({ path: 'results' as const, body: { results: [r] } })),
+    },
     { weight: 2, arbitrary: spoil(validBeat).map((b) => ({ path: 'heartbeat' as const, body: b })) },
     {
       weight: 2,
-      arbitrary: fc.tuple(fc.constantFrom('results' as const, 'heartbeat' as const, 'poll' as const), fc.jsonValue()).map(([path, body]) => ({ path, body })),
+      arbitrary: fc
+        .tuple(fc.constantFrom('results' as const, 'heartbeat' as const, 'poll' as const), fc.jsonValue())
+        .map(([path, body]) => ({ path, body })),
     },
     {
       weight: 1,
-      arbitrary: fc.oneof(fc.integer({ min: -5, max: 5 }), fc.string(), fc.constant(null)).map((waitMs) => ({ path: 'poll' as const, body: { waitMs } })),
+      arbitrary: fc
+        .oneof(fc.integer({ min: -5, max: 5 }), fc.string(), fc.constant(null))
+        .map((waitMs) => ({ path: 'poll' as const, body: { waitMs } })),
     },
   );
 }

@@ -49,7 +49,10 @@ export function spawnTs(options: SpawnOptions): TestProcess {
   // Only what a process needs from the test's environment: no inherited bot or runner settings.
   for (const key of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'NODE_OPTIONS'])
     if (process.env[key] !== undefined) env[key] = process.env[key]!;
-  const profile = process.env.RELIABILITY_PROFILE === options.name ? ['--cpu-prof', `--cpu-prof-dir=${options.logDir}`] : [];
+  const profile =
+    process.env.RELIABILITY_PROFILE === options.name
+      ? ['--cpu-prof', `--cpu-prof-dir=${options.logDir}`]
+      : [];
   const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', options.entry], {
     cwd: REPO_ROOT,
     detached: true,

@@ -37,12 +37,18 @@ interface ResultsFile {
   scenarios: Record<string, ScenarioResult & { measuredAt: string; checks: Record<string, CheckRow> }>;
 }
 
+/** Forgets a scenario's earlier checks: call when its test starts, so renamed checks do not linger. */
+export function beginScenario(key: string): void {
+  withLock(() => {
+    const results = readResults();
+    if (!results.scenarios[key]) return;
+    delete results.scenarios[key];
+    writeAtomically(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
+  });
+}
+
 /** Records (replaces) one check of a scenario and re-renders the document. */
-export function recordCheck(
-  key: string,
-  scenario: Omit<ScenarioResult, 'rows'>,
-  row: CheckRow,
-): void {
+export function recordCheck(key: string, scenario: Omit<ScenarioResult, 'rows'>, row: CheckRow): void {
   withLock(() => {
     const results = readResults();
     const now = new Date().toISOString();
@@ -134,7 +140,8 @@ function withLock(work: () => void): void {
       break;
     } catch {
       try {
-        if (Date.now() - statSync(LOCK_DIR).mtimeMs > 30_000) rmSync(LOCK_DIR, { recursive: true, force: true });
+        if (Date.now() - statSync(LOCK_DIR).mtimeMs > 30_000)
+          rmSync(LOCK_DIR, { recursive: true, force: true });
       } catch {
         // Gone meanwhile.
       }

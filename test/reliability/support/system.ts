@@ -218,7 +218,13 @@ export class ReliabilitySystem {
     headers: Record<string, string> = {},
   ): Promise<{ status: number; body: unknown }> {
     const bytes = body instanceof Uint8Array ? body : Buffer.from(JSON.stringify(body) ?? 'null');
-    const signed = signRequest({ runnerId: runner.id, secret: runner.secret, method: 'POST', path, body: bytes });
+    const signed = signRequest({
+      runnerId: runner.id,
+      secret: runner.secret,
+      method: 'POST',
+      path,
+      body: bytes,
+    });
     const response = await fetch(`${this.url}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...signed, ...headers },
@@ -250,6 +256,15 @@ export class ReliabilitySystem {
       .at(-1);
   }
 
+  /** Several runs with one read of the hot file and the archive (for large stores). */
+  runs(runIds: readonly number[]): (RunRecord | undefined)[] {
+    const live = this.state()?.runs ?? {};
+    const archived = new Map<number, RunRecord>();
+    if (runIds.some((id) => !live[String(id)]))
+      for (const run of readJsonl<RunRecord>(join(this.dataDir, 'archive'))) archived.set(run.id, run);
+    return runIds.map((id) => live[String(id)] ?? archived.get(id));
+  }
+
   audit(): AuditEvent[] {
     return readJsonl<AuditEvent>(join(this.dataDir, 'audit'));
   }
@@ -265,11 +280,7 @@ export class ReliabilitySystem {
     );
   }
 
-  async waitForRun(
-    runId: number,
-    statuses: readonly RunStatus[],
-    timeoutMs: number,
-  ): Promise<RunRecord> {
+  async waitForRun(runId: number, statuses: readonly RunStatus[], timeoutMs: number): Promise<RunRecord> {
     return waitUntil(
       () => {
         const run = this.run(runId);
@@ -282,20 +293,31 @@ export class ReliabilitySystem {
 
   /** Waits until the bot's outbox is empty on disk: everything it had to say, Teams took. */
   async waitForOutboxDrained(timeoutMs = 20_000): Promise<void> {
-    await waitUntil(() => this.state()?.outbox.length === 0, timeoutMs, 'the outbox to drain');
+    await waitUntil(() => this.state()?.outbox.length === 0, timeoutMs, 'the outbox to drain', 200);
   }
 
   /** `update <server> <edition>` (or `text`) posted in a new channel thread; the plan card is shown. */
-  async planRun(server: string, edition: string, from = 'Alex', extra = '', text?: string): Promise<RunHandle> {
+  async planRun(
+    server: string,
+    edition: string,
+    from = 'Alex',
+    extra = '',
+    text?: string,
+  ): Promise<RunHandle> {
     const user = this.teams.user(from);
-    const post = await this.teams.postInChannel(text ?? `update ${server} ${edition}${extra}`, { from: user });
+    const post = await this.teams.postInChannel(text ?? `update ${server} ${edition}${extra}`, {
+      from: user,
+    });
     if (post.status !== 200) throw new Error(`update answered ${post.status}`);
     const thread = (post.activity!.conversation as { id: string }).id;
     const target = channelThread(post.activity!.id);
     const plan = await waitUntil(
       () => this.connector.messages(thread).find((m) => cardActions(cardOf(m.activity)).length > 0),
       20_000,
-      `the plan card (thread says: ${this.connector.messages(thread).map((m) => String(m.activity.text ?? '')).join(' / ')})`,
+      `the plan card (thread says: ${this.connector
+        .messages(thread)
+        .map((m) => String(m.activity.text ?? ''))
+        .join(' / ')})`,
     );
     const confirm = cardActions(cardOf(plan.activity)).find((a) => a.verb === 'plan.confirm');
     if (!confirm) throw new Error(`no Confirm on the plan card: ${cardText(cardOf(plan.activity))}`);
@@ -352,6 +374,7 @@ export async function waitUntil<T>(
   probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
   timeoutMs: number,
   what: string,
+  intervalMs = 50,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -363,7 +386,7 @@ export async function waitUntil<T>(
     }
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
 
@@ -381,7 +404,11 @@ export function stepReplies(connector: CaptureConnector, thread: string, runCard
   for (const message of connector.messages(thread)) {
     if (message.id === runCardId) continue;
     const card = cardOf(message.activity);
-    const body = (card?.body ?? []) as { type?: string; text?: string; facts?: { title: string; value: string }[] }[];
+    const body = (card?.body ?? []) as {
+      type?: string;
+      text?: string;
+      facts?: { title: string; value: string }[];
+    }[];
     const heading = body[0]?.text ?? '';
     const match = /Step (\d+) of \d+:/.exec(heading);
     if (!match || cardActions(card).length > 0 || /halted/.test(heading)) continue;
