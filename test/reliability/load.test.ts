@@ -62,14 +62,12 @@ describe('load', () => {
       // Production's long-poll: with 50 runners a 2 s poll would be 25 signed requests a second.
       env: { LOG_LEVEL: 'info', PATCHBOT_LONG_POLL_SECONDS: '25' },
       fleet: {
-        dir: '',
         specs: fleetSpecs,
         timeScale: 0.0002,
         heartbeatIntervalMs: 15_000,
         hostExecutable: await compiledLabHost(),
       },
     });
-    system.options.fleet!.dir = join(system.dir, 'fleet');
     await system.startBot();
     await waitUntil(
       () => {
@@ -149,7 +147,7 @@ describe('load', () => {
       );
       if (!planned.ok) throw new Error(planned.error.message);
       const expected = planned.value.steps.filter((s) => s.session !== 'close-session').map((s) => s.command);
-      const state = readLabState(join(system.dir, 'fleet', 'servers', name, `${name}.lab.json`));
+      const state = readLabState(join(system.fleetDir, 'servers', name, `${name}.lab.json`));
       const ran = state.log.filter((r) => r.kind === 'step').map((r) => r.command);
       if (JSON.stringify(ran) !== JSON.stringify(expected)) crossTalk.push(name);
     }

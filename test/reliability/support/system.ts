@@ -54,8 +54,8 @@ export interface SystemOptions {
   sweepIntervalMs?: number;
   /** Runner heartbeat interval. */
   heartbeatIntervalMs?: number;
-  /** In-process lab fleet of the bot (load test). */
-  fleet?: NonNullable<BotExtras['fleet']>;
+  /** In-process lab fleet of the bot (load test); it lives in fleetDir. */
+  fleet?: Omit<NonNullable<BotExtras['fleet']>, 'dir'>;
 }
 
 /** A run requested and confirmed in a channel thread, as an admin does it in Teams. */
@@ -104,6 +104,11 @@ export class ReliabilitySystem {
     return join(this.dir, 'data');
   }
 
+  /** The in-process lab fleet's servers and runner journals. */
+  get fleetDir(): string {
+    return join(this.dir, 'fleet');
+  }
+
   get logDir(): string {
     return join(this.dir, 'logs');
   }
@@ -148,7 +153,7 @@ export class ReliabilitySystem {
         ...this.extraRunners,
       ],
       sweepIntervalMs: this.options.sweepIntervalMs ?? 200,
-      fleet: this.options.fleet,
+      fleet: this.options.fleet && { ...this.options.fleet, dir: this.fleetDir },
       ...extra,
     };
     const bot = spawnTs({
