@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createViews } from '../../src/cards/views.js';
 import { createTranslator } from '../../src/i18n/index.js';
 import { BACKEND01 } from '../../src/lab/servers.js';
-import { cardOf } from '../bot/harness.js';
+import { cardOf } from './support/cards.js';
 import type { CrashPoint } from './support/bot-main.js';
 import { beginScenario, recordCheck } from './support/report.js';
 import { ReliabilitySystem, stepReplies } from './support/system.js';
@@ -37,7 +37,7 @@ describe('bot killed at step boundaries', () => {
   it('the run completes; every step result reaches the thread and the audit once', async () => {
     beginScenario('bot-crash');
     system = await ReliabilitySystem.start({ name: 'bot-crash' });
-    const server = system.addServer(BACKEND01, { timeScale: 0.004 });
+    const server = system.addServer(BACKEND01, { timeScale: 0.002 });
     const crashLog = join(system.logDir, 'crashes.log');
     let pending: CrashPoint[] = [
       {

@@ -59,6 +59,8 @@ describe('load', () => {
     system = await ReliabilitySystem.start({
       name: 'load',
       heartbeatTimeoutSeconds: 60,
+      // Production's sweep interval (the other tests sweep every 200 ms to see silence quickly).
+      sweepIntervalMs: 5_000,
       // Production's long-poll: with 50 runners a 2 s poll would be 25 signed requests a second.
       env: { LOG_LEVEL: 'info', PATCHBOT_LONG_POLL_SECONDS: '25' },
       fleet: {
@@ -116,10 +118,15 @@ describe('load', () => {
       await new Promise((r) => setTimeout(r, 1_000));
     }
 
+    let peakHotFile = 0;
+    let peakOutbox = 0;
     // One read of the store per look (it is large now), and not too often: this process shares the CPUs.
     const finals = await waitUntil(
       async () => {
         await new Promise((r) => setTimeout(r, 500));
+        const state = system.state();
+        peakHotFile = Math.max(peakHotFile, Buffer.byteLength(JSON.stringify(state)));
+        peakOutbox = Math.max(peakOutbox, state?.outbox.length ?? 0);
         const all = system.runs(runs.map((r) => r.runId));
         return all.every((r) => r && ['succeeded', 'failed', 'interrupted', 'aborted'].includes(r.status))
           ? all.map((r) => r!)
@@ -165,7 +172,7 @@ describe('load', () => {
 
     record(
       'all runs complete',
-      `${succeeded} of ${SERVERS} succeeded; all confirmed within ${(requestedIn / 1000).toFixed(1)} s, all ended ${(completedIn / 1000).toFixed(1)} s after the first Confirm, every message delivered after ${(deliveredIn / 1000).toFixed(1)} s`,
+      `${succeeded} of ${SERVERS} succeeded; all confirmed within ${(requestedIn / 1000).toFixed(1)} s, all ended ${(completedIn / 1000).toFixed(1)} s after the first Confirm, every message delivered after ${(deliveredIn / 1000).toFixed(1)} s; the store's hot file peaked at ${(peakHotFile / 1024 / 1024).toFixed(1)} MiB with ${peakOutbox} queued messages`,
       succeeded === SERVERS,
     );
     record(
