@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createViews } from '../../src/cards/views.js';
 import { createTranslator } from '../../src/i18n/index.js';
 import { BACKEND01 } from '../../src/lab/servers.js';
-import { cardOf } from './support/cards.js';
+import { cardOf } from '../support/card-reading.js';
 import type { CrashPoint } from './support/bot-main.js';
 import { beginScenario, recordCheck } from './support/report.js';
 import { ReliabilitySystem, stepReplies } from './support/system.js';

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { BACKEND01, BE01 } from '../../src/lab/servers.js';
-import { cardActions, cardOf } from './support/cards.js';
+import { cardActions, cardOf } from '../support/card-reading.js';
 import { beginScenario, recordCheck } from './support/report.js';
 import { ReliabilitySystem, waitUntil, type RunHandle } from './support/system.js';
 

@@ -18,7 +18,7 @@ import { signRequest } from '../../../src/protocol/signing.js';
 import type { HotState } from '../../../src/store/hot-state.js';
 import type { AuditEvent } from '../../../src/store/store.js';
 import type { RunRecord, RunStatus } from '../../../src/store/types.js';
-import { cardActions, cardOf, cardText } from './cards.js';
+import { cardActions, cardOf, cardText } from '../../support/card-reading.js';
 import { compiledLabHost } from '../../runner/compiled-host.js';
 import {
   channelThread,

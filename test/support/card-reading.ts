@@ -1,7 +1,7 @@
 /**
- * Reading the Adaptive Cards the bot posts, as a Teams client shows them. The same helpers as
- * test/bot/harness.ts, without importing the whole bot into each test file (botbuilder alone
- * costs seconds per file; the reliability tests run the bot in processes of their own).
+ * Reading the Adaptive Cards the bot posts, as a Teams client shows them. Free of bot imports on
+ * purpose: the reliability tests run the bot in processes of their own and must not load
+ * botbuilder into each test file (seconds per file).
  */
 
 /** The Adaptive Card content of an activity, if it carries one. */
