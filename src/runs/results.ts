@@ -1,5 +1,6 @@
 import type { StepResult } from '../protocol/messages.js';
 import { FINAL_STATUSES, type RunRecord, type RunStatus, type StepRecord } from '../store/types.js';
+import type { RunnerRecord } from '../store/store.js';
 import { AuditedResults } from './audited-results.js';
 import type { RunChange, RunContext } from './context.js';
 
@@ -91,6 +92,9 @@ export async function applyResult(
  */
 export async function sweep(ctx: RunContext, startedAt: Date): Promise<void> {
   const now = ctx.deps.now();
+  const runnerOf = new Map<string, RunnerRecord>();
+  for (const runner of ctx.store.runners())
+    if (!runnerOf.has(runner.server)) runnerOf.set(runner.server, runner);
   for (const run of ctx.store.liveRuns()) {
     if (
       ['planned', 'awaiting-approval'].includes(run.status) &&
@@ -102,7 +106,7 @@ export async function sweep(ctx: RunContext, startedAt: Date): Promise<void> {
       continue;
     }
     if (run.status === 'running') {
-      const runner = ctx.store.runners().find((r) => r.server === run.server);
+      const runner = runnerOf.get(run.server);
       const heard = Math.max(runner?.lastSeenAt ? Date.parse(runner.lastSeenAt) : 0, startedAt.getTime());
       if (now.getTime() - heard > ctx.deps.heartbeatTimeoutMs) {
         // The step the runner was on; if no heartbeat named it yet, the next one it would have

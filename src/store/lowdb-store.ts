@@ -36,8 +36,11 @@ export interface OpenOptions {
 
 const isFinal = (run: RunRecord): boolean => FINAL_STATUSES.includes(run.status);
 
-/** Lines after which the outbox log is emptied at the next hot-file write that completes a message. */
+/** Lines after which a delivered message is recorded by a hot-file write (which empties the log). */
 const OUTBOX_LOG_COMPACT_LINES = 500;
+
+/** The longest a heartbeat's last-seen time stays in memory only. */
+const SEEN_FLUSH_MS = 60_000;
 
 /**
  * lowdb rewrites its whole file on each write, so the hot file holds only live state and stays
@@ -65,6 +68,9 @@ export class LowdbStore implements Store {
   /** Final runs still in the hot file whose archive copy is already written. */
   private readonly archivedButNotRemoved = new Set<number>();
   private releaseLock: () => void = () => undefined;
+  private readonly warn: RegistryWarn;
+  /** performance.now() of the last hot-file write. */
+  private writtenAt = performance.now();
 
   private constructor(
     readonly dir: string,
@@ -73,6 +79,7 @@ export class LowdbStore implements Store {
     runnerOptions: { warn: RegistryWarn; recheckMs?: number | undefined },
   ) {
     this.file = path.join(dir, 'state.json');
+    this.warn = runnerOptions.warn;
     const adapter = new DataFile<HotState>(this.file, {
       parse: (text) => {
         const state = parseHotState(text, this.file);
@@ -189,7 +196,12 @@ export class LowdbStore implements Store {
   }
 
   noteRunnerSeen(id: string, facts: RunnerFacts): Promise<void> {
-    return this.mutate(() => this.storeRunners.noteSeen(id, facts));
+    return this.mutate(async () => {
+      const noted = await this.storeRunners.noteSeen(id, facts);
+      // Last-seen times held in memory reach the disk at least this often (the admin CLI reads them).
+      if (noted === 'in memory' && performance.now() - this.writtenAt >= SEEN_FLUSH_MS)
+        await this.writeOrUndo(() => undefined);
+    });
   }
 
   removeRunner(id: string): Promise<void> {
@@ -251,15 +263,25 @@ export class LowdbStore implements Store {
     return [...this.data.outbox];
   }
 
+  /**
+   * Teams took the message: an append to the outbox log, not a rewrite of the whole hot file
+   * (the hot file catches up with its next write, which empties the log, or when the log is long).
+   */
   completeOutbox(id: number): Promise<void> {
     return this.mutate(async () => {
       const previous = this.data.outbox;
       if (!previous.some((o) => o.id === id)) return;
       this.data.outbox = previous.filter((o) => o.id !== id);
-      await this.writeOrUndo(() => (this.data.outbox = previous));
-      // The hot file now holds what the log says about the queue: the log can be emptied.
-      if (this.outboxLog.length >= OUTBOX_LOG_COMPACT_LINES || this.data.outbox.length === 0)
-        await this.outboxLog.clear().catch(() => undefined);
+      if (this.outboxLog.length >= OUTBOX_LOG_COMPACT_LINES) {
+        await this.writeOrUndo(() => (this.data.outbox = previous));
+        return;
+      }
+      try {
+        await this.outboxLog.done(id);
+      } catch (error) {
+        this.data.outbox = previous;
+        throw new StoreWriteError(this.outboxLog.file, error);
+      }
     });
   }
 
@@ -287,10 +309,28 @@ export class LowdbStore implements Store {
     });
   }
 
-  /** Marks the queued messages whose send a previous process started and did not see through. */
+  /**
+   * Applies the outbox log: drops the messages Teams took and marks the ones whose send a
+   * previous process started and did not see through; then writes the hot file and empties the
+   * log. A log naming ids the hot file never gave out belongs to another hot file (one moved
+   * aside or restored from a backup) and is set aside unread.
+   */
   private async readOutboxLog(): Promise<void> {
-    const { sending } = await this.outboxLog.read();
+    const { sending, done, highestId } = await this.outboxLog.read();
+    if (this.outboxLog.length === 0) return;
+    if (highestId > this.data.lastOutboxId) {
+      const stale = await this.outboxLog.setAside();
+      this.warn(
+        `${this.outboxLog.file} names messages ${this.file} never queued (was the hot file replaced?); ` +
+          `set aside as ${stale}, unread.`,
+        { file: this.outboxLog.file },
+      );
+      return;
+    }
+    const previous = this.data.outbox;
+    this.data.outbox = previous.filter((item) => !done.has(item.id));
     for (const item of this.data.outbox) item.sendingSince ??= sending.get(item.id);
+    await this.writeOrUndo(() => (this.data.outbox = previous));
   }
 
   /**
@@ -318,6 +358,10 @@ export class LowdbStore implements Store {
       throw new StoreWriteError(this.file, error);
     }
     this.committedText = this.serializedText;
+    this.writtenAt = performance.now();
+    // The hot file now says all the outbox log said. A log that could not be emptied only
+    // repeats facts the hot file holds (ids are never reused), so that failure is harmless.
+    await this.outboxLog.clear().catch(() => undefined);
   }
 
   /** The hot file's runner entries, for StoreRunners; each write runs inside a mutation. */

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { RUNNER_RECHECK_MS, RunnerIdentities } from './runner-identities.js';
 import { runnersMovedToRegistry } from './runner-migration.js';
 import {
@@ -17,6 +18,11 @@ import {
   type RegistryWarn,
 } from './runner-registry.js';
 import type { RunnerRecord } from './store.js';
+
+/** Same facts, whatever order their fields arrived in. */
+function sameInfo(a: RunnerFacts['info'], b: RunnerFacts['info']): boolean {
+  return isDeepStrictEqual(a, b);
+}
 
 /** The hot file's runner entries, as the store that owns the file lets others change them. */
 export interface RunnerFactsFile {
@@ -82,10 +88,24 @@ export class StoreRunners {
     this.identities.remember(identity);
   }
 
-  /** Records a heartbeat. Facts never register anyone: a runner removed meanwhile stays removed. */
-  async noteSeen(id: string, facts: RunnerFacts): Promise<void> {
-    if (this.get(id) === undefined) return;
-    await this.facts.write(id, factsOf(facts));
+  /**
+   * Records a heartbeat. Facts never register anyone: a runner removed meanwhile stays removed.
+   * A beat that only moves lastSeenAt changes memory, not the disk: the time reaches the file
+   * with the store's next write (the store writes at least once a minute while runners beat).
+   * Hundreds of runners beat every few seconds, and a stale time after a restart does no harm
+   * (the sweep counts from the bot's own start).
+   */
+  async noteSeen(id: string, facts: RunnerFacts): Promise<'written' | 'in memory' | 'unknown'> {
+    if (this.get(id) === undefined) return 'unknown';
+    const stored = this.facts.read();
+    const entry = Object.hasOwn(stored, id) ? stored[id] : undefined;
+    const fresh = factsOf(facts);
+    if (entry !== undefined && entry.lastSeenAt !== null && sameInfo(entry.info, fresh.info)) {
+      entry.lastSeenAt = fresh.lastSeenAt;
+      return 'in memory';
+    }
+    await this.facts.write(id, fresh);
+    return 'written';
   }
 
   /** Facts first, so a failed hot write leaves the runner as it was. */

@@ -87,7 +87,10 @@ export interface Store {
   runners(): RunnerRecord[];
   /** Registers a runner (lab mode, tests; production uses register-runner) with its facts. */
   saveRunner(runner: RunnerRecord): Promise<void>;
-  /** Records a heartbeat's facts; does nothing for a runner that is not (or no longer) registered. */
+  /**
+   * Records a heartbeat's facts; does nothing for a runner that is not (or no longer) registered.
+   * A beat that changes only lastSeenAt is held in memory until the next write of the store.
+   */
   noteRunnerSeen(id: string, facts: Pick<RunnerRecord, 'lastSeenAt' | 'info'>): Promise<void>;
   /** Revokes a runner: its secret stops working at once in this process. */
   removeRunner(id: string): Promise<void>;

@@ -1,4 +1,4 @@
-import { access, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LOCK_FILE_NAME } from '../../src/store/lock.js';
@@ -159,7 +159,6 @@ describe('LowdbStore rolls a failed mutation back in memory', () => {
       }),
     ).rejects.toThrow();
     await expect(store.touchOutbox(queued.id, 4)).rejects.toThrow();
-    await expect(store.completeOutbox(queued.id)).rejects.toThrow();
 
     expect(store.getRunner('rn-be01')).toEqual(runner('rn-be01', 'be01'));
     expect(store.getConversation('c')).toBeUndefined();
@@ -168,6 +167,27 @@ describe('LowdbStore rolls a failed mutation back in memory', () => {
     expect(
       (await store.enqueue({ conversationId: CONVERSATION, runId: null, kind: 'send', activity: {} })).id,
     ).toBe(2);
+    await store.close();
+  });
+
+  it('keeps a delivered message queued when the outbox log cannot record the delivery', async () => {
+    const dir = await tempDataDir();
+    const store = await LowdbStore.open(dir, clock);
+    const queued = await store.enqueue({
+      conversationId: CONVERSATION,
+      runId: 1,
+      kind: 'send',
+      activity: {},
+    });
+    // The log's name is taken by a folder: every append fails.
+    await mkdir(path.join(dir, 'outbox.log'));
+
+    await expect(store.completeOutbox(queued.id)).rejects.toBeInstanceOf(StoreWriteError);
+    await expect(store.completeOutbox(queued.id)).rejects.toThrow(/outbox\.log/);
+    expect(store.outbox()).toEqual([queued]);
+    await rmdir(path.join(dir, 'outbox.log'));
+    await store.completeOutbox(queued.id);
+    expect(store.outbox()).toEqual([]);
     await store.close();
   });
 

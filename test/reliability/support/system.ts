@@ -245,11 +245,20 @@ export class ReliabilitySystem {
     return { status: response.status, body: parsed };
   }
 
-  /** The bot's hot file as it is on disk now (written by temp file and rename, so never half). */
+  /**
+   * The bot's hot state as it is on disk now: the hot file (written by temp file and rename, so
+   * never half) with the deliveries its outbox log records since the hot file was last written.
+   */
   state(): HotState | null {
     const file = join(this.dataDir, 'state.json');
     if (!existsSync(file)) return null;
-    return JSON.parse(readFileSync(file, 'utf8')) as HotState;
+    const state = JSON.parse(readFileSync(file, 'utf8')) as HotState;
+    const log = join(this.dataDir, 'outbox.log');
+    const delivered = existsSync(log)
+      ? new Set([...readFileSync(log, 'utf8').matchAll(/^(\d+) done$/gm)].map((m) => Number(m[1])))
+      : new Set<number>();
+    state.outbox = state.outbox.filter((item) => !delivered.has(item.id));
+    return state;
   }
 
   /** A run from the hot file or, once finished, the newest copy in the archive. */
