@@ -1,5 +1,6 @@
 import type { Config } from './config.js';
 import { Notifier } from './bot/notifier.js';
+import { countTurnMessages } from './bot/turn-pacing.js';
 import { PatchBot } from './bot/patch-bot.js';
 import { Presenter } from './bot/presenter.js';
 import { startBotServer, type BotServer } from './bot/server.js';
@@ -82,6 +83,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
           return createTranslator(locale).t('bot.resent-after-restart');
         },
       });
+      adapter.use(countTurnMessages((conversationId) => notifier?.noteSentInTurn(conversationId)));
       return new PatchBot({ router, cardActions, store, logger });
     },
     onRunnerRefusal: (event) => {

@@ -86,6 +86,11 @@ export class Notifier {
     }
   }
 
+  /** A turn's reply or card update went to the conversation: it fills the same windows. */
+  noteSentInTurn(conversationId: string): void {
+    this.pacer.record(conversationId, this.now());
+  }
+
   /** Resolves when nothing is queued or being sent (tests, graceful shutdown). */
   async idle(): Promise<void> {
     while (this.inflight.size > 0) await Promise.all([...this.inflight]);
@@ -119,17 +124,15 @@ export class Notifier {
         try {
           if (item.kind === 'update' && item.activityId) {
             // Updates replace the message's content: sending one twice does no harm.
-            this.pacer.record(item.conversationId, this.now());
-            await sender.update(item.conversationId, item.activityId, item.activity);
-            taken = { id: item.activityId };
+            const activityId = item.activityId;
+            await this.paced(item, () => sender.update(item.conversationId, activityId, item.activity));
+            taken = { id: activityId };
           } else {
             if (!this.markedHere.has(item.id)) {
               await store.markSending(item.id);
               this.markedHere.add(item.id);
             }
-            // Counted when the call leaves, after the store write, so the pacing windows match Teams'.
-            this.pacer.record(item.conversationId, this.now());
-            taken = { id: await sender.send(item.conversationId, activity) };
+            taken = { id: await this.paced(item, () => sender.send(item.conversationId, activity)) };
           }
         } catch (error) {
           attempts += 1;
@@ -177,6 +180,20 @@ export class Notifier {
           );
       }
       return;
+    }
+  }
+
+  /**
+   * Makes one call to Teams and counts it in the conversation's windows when Teams' answer
+   * arrives: Teams counted the message at some moment before that, so windows measured from the
+   * answer are never tighter than Teams' own, however long the call took to leave this process.
+   * A refused call counts too (the cautious side: nobody says whether Teams counts it).
+   */
+  private async paced<T>(item: OutboxItem, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } finally {
+      this.pacer.record(item.conversationId, this.now());
     }
   }
 
