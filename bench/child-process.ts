@@ -29,6 +29,8 @@ export interface ProcessUsage {
   wallMicros: number;
   rssBytes: number;
   heapUsedBytes: number;
+  heapTotalBytes: number;
+  externalBytes: number;
 }
 
 export interface ChildReady {
@@ -131,13 +133,17 @@ function waitUntilReady(child: ChildProcess, entry: string, timeoutMs: number): 
 }
 
 /** Child side: measures this process. */
+function memory(): Pick<ProcessUsage, 'rssBytes' | 'heapUsedBytes' | 'heapTotalBytes' | 'externalBytes'> {
+  const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
+  return { rssBytes: rss, heapUsedBytes: heapUsed, heapTotalBytes: heapTotal, externalBytes: external };
+}
+
 export function ownUsage(): ProcessUsage {
   const cpu = process.cpuUsage();
   return {
     cpuMicros: cpu.user + cpu.system,
     wallMicros: Number(process.hrtime.bigint() / 1000n),
-    rssBytes: process.memoryUsage().rss,
-    heapUsedBytes: process.memoryUsage().heapUsed,
+    ...memory(),
   };
 }
 

@@ -87,9 +87,12 @@ export async function benchFleet(): Promise<BenchRow[]> {
     const endsAt = performance.now() + WINDOW_MS;
     const reporting = active.map((a) => resultLoop(a, doing, traffic, endsAt));
     let maxRss = before.rssBytes;
+    let atMax = before;
     while (performance.now() < endsAt) {
       await sleep(Math.min(RSS_SAMPLE_MS, Math.max(0, endsAt - performance.now())));
-      maxRss = Math.max(maxRss, (await fleet.bot.call<ProcessUsage>({ type: 'usage' })).rssBytes);
+      const sample = await fleet.bot.call<ProcessUsage>({ type: 'usage' });
+      if (process.env.BENCH_DEBUG) console.log(JSON.stringify(sample));
+      if (sample.rssBytes > maxRss) [maxRss, atMax] = [sample.rssBytes, sample];
     }
     // The window ends on time even when the bot is behind: calls still open are not waited for.
     const after = await fleet.bot.call<ProcessUsage>({ type: 'usage' });
@@ -97,7 +100,7 @@ export async function benchFleet(): Promise<BenchRow[]> {
     const state = await fleet.bot.call<PatchBotState>({ type: 'state' });
     stopBeating = true;
     await Promise.allSettled(reporting);
-    maxRss = Math.max(maxRss, after.rssBytes);
+    if (after.rssBytes > maxRss) [maxRss, atMax] = [after.rssBytes, after];
 
     const seconds = (after.wallMicros - before.wallMicros) / 1e6;
     const cores = cpuShare(before, after);
@@ -122,9 +125,9 @@ export async function benchFleet(): Promise<BenchRow[]> {
       },
       {
         benchmark: label,
-        figure: 'bot RSS / V8 heap used before the window',
-        value: before.rssBytes / 1024 ** 2,
-        unit: `/ ${(before.heapUsedBytes / 1024 ** 2).toFixed(0)} MiB`,
+        figure: 'at that sample: V8 heap total / used / external',
+        value: atMax.heapTotalBytes / 1024 ** 2,
+        unit: `/ ${(atMax.heapUsedBytes / 1024 ** 2).toFixed(0)} / ${(atMax.externalBytes / 1024 ** 2).toFixed(0)} MiB`,
         goal: '-',
         pass: null,
       },
