@@ -38,16 +38,15 @@ export function parseHotState(text: string, file: string): HotState {
 }
 
 /**
- * Puts a run back as the file (`committedText`) has it. An object the store already held is
- * reset in place, because the caller that changed it holds the same object.
+ * Puts a run back as the file has it (`saved`, a fresh copy). An object the store already held
+ * is reset in place, because the caller that changed it holds the same object.
  */
 export function restoreRun(
   state: HotState,
   key: string,
   previous: RunRecord | undefined,
-  committedText: string,
+  saved: RunRecord | undefined,
 ): void {
-  const saved = (JSON.parse(committedText) as HotState).runs[key];
   if (saved === undefined) {
     delete state.runs[key];
   } else if (previous === undefined) {

@@ -1,8 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Low } from 'lowdb';
-import { DataFile } from 'lowdb/node';
 import { AuditLog } from './audit-log.js';
+import { HotFile } from './hot-file.js';
 import { emptyHotState, parseHotState, restoreEntry, restoreRun, type HotState } from './hot-state.js';
 import { lockDataDir } from './lock.js';
 import { RunArchive } from './run-archive.js';
@@ -44,8 +44,8 @@ const SEEN_FLUSH_MS = 60_000;
 
 /**
  * lowdb rewrites its whole file on each write, so the hot file holds only live state and stays
- * small; lowdb's writer (steno) writes to a temp file and renames it, so a crash never leaves a
- * half-written store. This class is the single owner of the file: its mutations run one at a
+ * small; its adapter (hot-file.ts) writes a temp file and renames it, so a crash never leaves a
+ * half-written store, and makes JSON again only for the records that changed. This class is the single owner of the file: its mutations run one at a
  * time, each with its own write (lowdb would otherwise coalesce them and one failure could not
  * be told from another), and the lock keeps other processes out.
  *
@@ -60,9 +60,7 @@ export class LowdbStore implements Store {
   private readonly audit: AuditLog;
   private readonly outboxLog: OutboxLog;
   private readonly storeRunners: StoreRunners;
-  /** The hot file's text as last read or written: what a failed mutation goes back to. */
-  private committedText = JSON.stringify(emptyHotState());
-  private serializedText = '';
+  private readonly hotFile: HotFile;
   private hotFileFound = false;
   private mutations: Promise<unknown> = Promise.resolve();
   /** Final runs still in the hot file whose archive copy is already written. */
@@ -80,16 +78,12 @@ export class LowdbStore implements Store {
   ) {
     this.file = path.join(dir, 'state.json');
     this.warn = runnerOptions.warn;
-    const adapter = new DataFile<HotState>(this.file, {
-      parse: (text) => {
-        const state = parseHotState(text, this.file);
-        this.committedText = text;
-        this.hotFileFound = true;
-        return state;
-      },
-      stringify: (data) => (this.serializedText = JSON.stringify(data)),
+    this.hotFile = new HotFile(this.file, (text) => {
+      const state = parseHotState(text, this.file);
+      this.hotFileFound = true;
+      return state;
     });
-    this.db = new Low<HotState>(adapter, emptyHotState());
+    this.db = new Low<HotState>(this.hotFile, emptyHotState());
     this.archive = new RunArchive(dir);
     this.audit = new AuditLog(dir);
     this.outboxLog = new OutboxLog(path.join(dir, 'outbox.log'));
@@ -157,9 +151,10 @@ export class LowdbStore implements Store {
       const previous = this.data.runs[key];
       const { outbox: previousOutbox, lastOutboxId: previousId } = this.data;
       this.data.runs[key] = run;
+      this.hotFile.changed('runs', key);
       for (const message of messages) this.queue(message);
       await this.writeOrUndo(() => {
-        restoreRun(this.data, key, previous, this.committedText);
+        restoreRun(this.data, key, previous, this.hotFile.saved<RunRecord>('runs', key));
         this.data.outbox = previousOutbox;
         this.data.lastOutboxId = previousId;
       });
@@ -357,7 +352,6 @@ export class LowdbStore implements Store {
       undo();
       throw new StoreWriteError(this.file, error);
     }
-    this.committedText = this.serializedText;
     this.writtenAt = performance.now();
     // The hot file now says all the outbox log said. A log that could not be emptied only
     // repeats facts the hot file holds (ids are never reused), so that failure is harmless.

@@ -1,0 +1,170 @@
+import { mkdir, readFile, rmdir } from 'node:fs/promises';
+import path from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { HotFile } from '../../src/store/hot-file.js';
+import { emptyHotState, parseHotState, type HotState } from '../../src/store/hot-state.js';
+import type { RunRecord } from '../../src/store/types.js';
+import { makeRun, tempDataDir } from './support.js';
+
+async function openHotFile(): Promise<{ hot: HotFile; file: string }> {
+  const file = path.join(await tempDataDir('patchbot-hotfile-'), 'state.json');
+  return { hot: new HotFile(file, (text) => parseHotState(text, file)), file };
+}
+
+const onDisk = async (file: string): Promise<unknown> => JSON.parse(await readFile(file, 'utf8'));
+/** The state as plain JSON data, which is what the file must hold. */
+const asJson = (state: HotState): unknown => JSON.parse(JSON.stringify(state));
+
+/** What the store does to its hot state, and tells the adapter about. */
+type Change =
+  | { kind: 'new run'; id: number }
+  | { kind: 'step of a run'; pick: number; status: 'running' | 'succeeded' }
+  | { kind: 'drop a run'; pick: number }
+  | { kind: 'runner beat'; runner: number; second: number }
+  | { kind: 'runner facts'; runner: number; version: string }
+  | { kind: 'conversation'; id: number; locale: string | null }
+  | { kind: 'outbox'; text: string };
+
+const change: fc.Arbitrary<Change> = fc.oneof(
+  fc.record({ kind: fc.constant('new run' as const), id: fc.integer({ min: 1, max: 30 }) }),
+  fc.record({
+    kind: fc.constant('step of a run' as const),
+    pick: fc.nat(),
+    status: fc.constantFrom('running' as const, 'succeeded' as const),
+  }),
+  fc.record({ kind: fc.constant('drop a run' as const), pick: fc.nat() }),
+  fc.record({
+    kind: fc.constant('runner beat' as const),
+    runner: fc.integer({ min: 1, max: 4 }),
+    second: fc.integer({ min: 0, max: 59 }),
+  }),
+  fc.record({
+    kind: fc.constant('runner facts' as const),
+    runner: fc.integer({ min: 1, max: 4 }),
+    version: fc.constantFrom('1.0.0', '1.1.0', 'ü "quoted" \\ \u2028'),
+  }),
+  fc.record({
+    kind: fc.constant('conversation' as const),
+    id: fc.integer({ min: 1, max: 3 }),
+    locale: fc.constantFrom(null, 'de-DE', 'zh-CN'),
+  }),
+  fc.record({ kind: fc.constant('outbox' as const), text: fc.string() }),
+);
+
+function apply(state: HotState, hot: HotFile, c: Change): void {
+  const keys = Object.keys(state.runs);
+  switch (c.kind) {
+    case 'new run':
+      state.runs[String(c.id)] = makeRun(c.id);
+      return;
+    case 'step of a run': {
+      const key = keys[c.pick % Math.max(1, keys.length)];
+      if (key === undefined) return;
+      const run = state.runs[key]!;
+      run.steps[0]!.status = c.status;
+      run.status = 'running';
+      hot.changed('runs', key);
+      return;
+    }
+    case 'drop a run': {
+      const key = keys[c.pick % Math.max(1, keys.length)];
+      if (key !== undefined) delete state.runs[key];
+      return;
+    }
+    case 'runner beat': {
+      const entry = state.runners[`rn-${c.runner}`];
+      // Heartbeats move lastSeenAt in place and tell nobody.
+      if (entry) entry.lastSeenAt = `2026-11-23T02:00:${String(c.second).padStart(2, '0')}.000Z`;
+      return;
+    }
+    case 'runner facts':
+      state.runners[`rn-${c.runner}`] = {
+        lastSeenAt: '2026-11-23T01:00:00.000Z',
+        info: { runnerId: `rn-${c.runner}`, version: c.version, profile: {} as never },
+      };
+      return;
+    case 'conversation':
+      state.conversations[`c${c.id}`] = {
+        conversationId: `c${c.id}`,
+        reference: { id: c.id },
+        locale: c.locale,
+      };
+      return;
+    case 'outbox':
+      state.lastOutboxId += 1;
+      state.outbox.push({
+        id: state.lastOutboxId,
+        conversationId: 'c1',
+        runId: null,
+        kind: 'send',
+        activity: { text: c.text },
+        createdAt: '2026-11-23T02:00:00.000Z',
+        attempts: 0,
+      });
+  }
+}
+
+describe('the hot file adapter', () => {
+  it('always writes exactly the state in memory, however records changed between writes', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(change, { maxLength: 6 }), { minLength: 1, maxLength: 8 }),
+        async (rounds) => {
+          const { hot, file } = await openHotFile();
+          const state = emptyHotState();
+          for (const round of rounds) {
+            for (const c of round) apply(state, hot, c);
+            await hot.write(state);
+            expect(await onDisk(file)).toEqual(asJson(state));
+          }
+          // A fresh adapter reads back the same state, and writes it back unchanged.
+          const { hot: reader } = { hot: new HotFile(file, (text) => parseHotState(text, file)) };
+          const read = await reader.read();
+          expect(read).toEqual(asJson(state));
+          const before = await readFile(file, 'utf8');
+          await reader.write(read!);
+          expect(await readFile(file, 'utf8')).toBe(before);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('makes JSON again only for what changed: a run changed in place counts once it is reported', async () => {
+    const { hot, file } = await openHotFile();
+    const state = emptyHotState();
+    state.runs['1'] = makeRun(1);
+    await hot.write(state);
+
+    state.runs['1'].status = 'running';
+    await hot.write(state);
+    // Not reported: the file keeps the run as it was written (the store reports every saveRun).
+    expect(((await onDisk(file)) as HotState).runs['1']!.status).toBe('queued');
+
+    hot.changed('runs', '1');
+    await hot.write(state);
+    expect(((await onDisk(file)) as HotState).runs['1']!.status).toBe('running');
+  });
+
+  it('keeps what the file holds when a write fails, and catches up at the next one', async () => {
+    const { hot, file } = await openHotFile();
+    const state = emptyHotState();
+    state.runs['1'] = makeRun(1);
+    await hot.write(state);
+
+    await mkdir(hot.tempFile);
+    state.runs['1'].status = 'running';
+    hot.changed('runs', '1');
+    await expect(hot.write(state)).rejects.toThrow();
+    // What the store puts back on failure: the run as the file holds it.
+    expect(hot.saved<RunRecord>('runs', '1')).toMatchObject({ id: 1, status: 'queued' });
+    expect(((await onDisk(file)) as HotState).runs['1']!.status).toBe('queued');
+
+    await rmdir(hot.tempFile);
+    await hot.write(state);
+    expect(((await onDisk(file)) as HotState).runs['1']!.status).toBe('running');
+    expect(hot.saved<RunRecord>('runs', '1')).toMatchObject({ status: 'running' });
+    expect(hot.saved<RunRecord>('runs', '2')).toBeUndefined();
+  });
+});
