@@ -79,7 +79,11 @@ export async function applyResult(
   const next = statusAfter(run, result);
   if (next === 'failed' && result.rebootRequired && ['succeeded', 'skipped'].includes(result.status))
     step.rebootRequired = true;
-  if (next !== run.status) changes.push(ctx.changeStatus(run, next));
+  // A result for a step before the one cut off (delivered late, e.g. by a restarted runner)
+  // fills in that step; the run stays interrupted for a human to decide.
+  const cutOffLater =
+    run.status === 'interrupted' && run.steps.some((s) => s.status === 'interrupted' && s.index > step.index);
+  if (next !== run.status && !cutOffLater) changes.push(ctx.changeStatus(run, next));
   await ctx.commit(run, changes);
   if (FINAL_STATUSES.includes(run.status)) await ctx.auditedResults.forgetRun(run.id);
   return 'accepted';
@@ -111,8 +115,11 @@ export async function sweep(ctx: RunContext, startedAt: Date): Promise<void> {
       if (now.getTime() - heard > ctx.deps.heartbeatTimeoutMs) {
         // The step the runner was on; if no heartbeat named it yet, the next one it would have
         // run. Either way the failure card (Retry / Abort) needs a step to show.
+        // The runner moves on before an earlier step's result has reached the bot (its outbox
+        // delivers in the background), so the step it was on is the last one marked running.
         const current =
-          run.steps.find((s) => s.status === 'running') ?? run.steps.find((s) => s.status === 'pending');
+          run.steps.filter((s) => s.status === 'running').at(-1) ??
+          run.steps.find((s) => s.status === 'pending');
         if (current) current.status = 'interrupted';
         await ctx.auditRun(run, 'interrupted', { system: true }, { step: current?.stepId ?? null });
         await ctx.setStatus(run, 'interrupted');

@@ -287,6 +287,43 @@ describe('running, cancel, retry, abort', () => {
     expect(aborted.ok && aborted.value.status).toBe('aborted');
   });
 
+  it('interrupts the step the runner was on, and a late result for an earlier step keeps it so', async () => {
+    const { service, run, store, advance } = await running();
+    const live = store.getRun(run.id)!;
+    const beat = (stepId: string) =>
+      service.dispatcher.heartbeat('rn-backend01', {
+        info: store.getRunner('rn-backend01')!.info!,
+        runId: run.id,
+        stepId: stepId as never,
+      });
+    expect(await service.dispatcher.acceptResult('rn-backend01', resultFor(live, 0))).toBe('accepted');
+    // Step 2 ran and finished on the server, its result still in the runner's outbox, when the
+    // runner said it was on step 3 and then went silent.
+    await beat(live.plan.steps[1]!.id);
+    await beat(live.plan.steps[2]!.id);
+    advance(61_000);
+    await service.sweep();
+    expect(
+      store
+        .getRun(run.id)
+        ?.steps.map((s) => s.status)
+        .slice(0, 4),
+    ).toEqual(['succeeded', 'running', 'interrupted', 'pending']);
+
+    // The runner comes back and delivers its journal: step 2's result, then step 3 cut off.
+    expect(await service.dispatcher.acceptResult('rn-backend01', resultFor(live, 1))).toBe('accepted');
+    expect(store.getRun(run.id)?.status).toBe('interrupted');
+    expect(store.getRun(run.id)?.steps[1]?.status).toBe('succeeded');
+    expect(await service.dispatcher.acceptResult('rn-backend01', resultFor(live, 2, 'interrupted'))).toBe(
+      'duplicate',
+    );
+    expect(store.getRun(run.id)?.status).toBe('interrupted');
+    const interruptions = (await store.readAudit()).filter(
+      (e) => e.action === 'interrupted' && e.runId === run.id,
+    );
+    expect(interruptions).toHaveLength(1);
+  });
+
   it('warns once at 20 and once at 30 minutes of downtime', async () => {
     const { service, run, store, advance, changes } = await running();
     await service.dispatcher.heartbeat('rn-backend01', {
