@@ -51,6 +51,10 @@ function figuresOf(server: LabServer, run: RunRecord, confirmedAt: number): RunF
   const stoppedAt = Date.parse(window.stoppedAtWall);
   const runningAt = Date.parse(window.runningAtWall);
   // A session start inside the window: from the previous command's end to the new host running.
+  // This assumes the runner waited for that start. The runner now starts a process ahead, while
+  // another command runs (src/runner/sessions.ts): the reopened shell's start then falls inside
+  // the installer, so this sum counts time nobody waited for. In that case it is an upper bound,
+  // and "ratio without those process starts" is a lower bound.
   let processStartsMs = 0;
   for (const session of state.sessions) {
     const started = Date.parse(session.startedAtWall);

@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../log.js';
 import type { DomainError, PlanStep, StepId } from '../procedure/index.js';
 import type { Heartbeat, HeartbeatAnswer, Job, RunnerInfo, StepResult } from '../protocol/messages.js';
@@ -7,6 +6,7 @@ import { RunnerApiError } from './client.js';
 import type { RunHooks, RunReport } from './executor.js';
 import { resultKey, type Journal } from './journal.js';
 import { notStartedResult } from './results.js';
+import { pause, Wakeup } from './wakeup.js';
 
 /** The three calls the agent makes to the bot (BotClient in production). */
 export type AgentTransport = {
@@ -201,11 +201,12 @@ export class RunnerAgent {
   }
 
   /**
-   * Asked before every step. While stop() runs, the executor waits here until the journal is
-   * closed; its write-ahead record of the next step then fails, so that step never starts.
+   * Asked before every step: a plain answer, so the executor records the step that ended and the
+   * start of the next in one journal write. While stop() runs, the executor waits here until the
+   * journal is closed; its write-ahead record of the next step then fails, so that step never starts.
    */
-  async #cancelBeforeNextStep(): Promise<boolean> {
-    if (this.#stopping) await this.#stopping;
+  #cancelBeforeNextStep(): boolean | Promise<boolean> {
+    if (this.#stopping) return this.#stopping.then(() => this.#cancelRequested);
     return this.#cancelRequested;
   }
 
@@ -340,30 +341,5 @@ export class RunnerAgent {
 
   #now(): Date {
     return this.#o.now?.() ?? new Date();
-  }
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return delay(Math.max(0, ms), undefined, { signal }).catch(() => undefined);
-}
-
-/** A sleep that wake() cuts short; a wake() while nobody waits ends the next wait at once. */
-class Wakeup {
-  #controller = new AbortController();
-  #closed = false;
-
-  wake(): void {
-    this.#controller.abort();
-  }
-
-  /** Every wait from now on returns at once. */
-  close(): void {
-    this.#closed = true;
-    this.#controller.abort();
-  }
-
-  async wait(ms: number): Promise<void> {
-    await pause(ms, this.#controller.signal);
-    if (this.#controller.signal.aborted && !this.#closed) this.#controller = new AbortController();
   }
 }

@@ -5,9 +5,9 @@ import { checkJob } from './job-check.js';
 import { type Journal, type RunEnd } from './journal.js';
 import type { OutputLog } from './output.js';
 import { DowntimeClock } from './progress.js';
-import { buildResult, judge, notStartedResult } from './results.js';
-import { Sessions, type Execution } from './sessions.js';
+import { Sessions } from './sessions.js';
 import type { ShellSpec } from './shell.js';
+import { StepLoop } from './step-loop.js';
 
 export interface ExecutorOptions {
   profile: ServerProfile;
@@ -34,11 +34,18 @@ export interface RunProgress {
   downtimeOpen: boolean;
 }
 
-/** What the transport plugs in. Hooks may be async; a hook that throws is logged, never fatal. */
+/**
+ * What the transport plugs in. A hook that throws is logged, never fatal. The step hooks may be
+ * async, but nothing waits for them: they are called in order while the next step already runs
+ * (a result is safe in the journal's outbox before its hook is called).
+ */
 export interface RunHooks {
   onStepStarted?(step: PlanStep, progress: RunProgress): void | Promise<void>;
   onStepResult?(result: StepResult, progress: RunProgress): void | Promise<void>;
-  /** Asked before every step; true stops the run there. */
+  /**
+   * Asked before every step; true stops the run there. Answer with a plain boolean when the answer
+   * is known at once; a promise (a check that may wait) costs an extra journal write per step.
+   */
   isCancelled?(): boolean | Promise<boolean>;
 }
 
@@ -99,12 +106,23 @@ export class Executor {
       startTimeoutMs: this.options.sessionStartTimeoutMs ?? 120_000,
       logger: log,
     });
-    const results: StepResult[] = [];
+    const loop = new StepLoop({
+      job,
+      plan,
+      hooks,
+      journal,
+      outputLog: this.options.outputLog,
+      sessions,
+      clock,
+      log,
+      now,
+      stepTimeoutMs: this.options.stepTimeoutMs,
+    });
     const report = (outcome: RunOutcome, error: DomainError | null = null): RunReport => ({
       outcome,
       error,
       plan,
-      results,
+      results: loop.results,
       downtimeMs: clock.downtimeMs(now()),
     });
 
@@ -114,64 +132,15 @@ export class Executor {
       return this.journalFailed(log, error, report);
     }
     log.info({ server: job.server, startIndex: job.startIndex }, 'run started');
-    let end: RunEnd = 'succeeded';
+    let end: RunEnd;
     try {
-      for (const step of plan.steps.slice(job.startIndex)) {
-        if (await this.cancelled(hooks, log)) {
-          const reason = clock.isOpen()
-            ? 'Cancelled before this step started. Downtime is still running: the Cs services this run stopped are not started again.'
-            : 'Cancelled before this step started.';
-          const result = notStartedResult(job, step, now(), 'cancelled', reason);
-          await journal.stepFinished(result, 'cancelled');
-          results.push(result);
-          await this.callHook(log, () => hooks.onStepResult?.(result, clock.progress(step, now())));
-          end = 'cancelled';
-          break;
-        }
-        const startedAt = now();
-        clock.stepStarted(step, startedAt);
-        await journal.stepStarted(job, {
-          stepId: step.id,
-          index: step.index - 1,
-          startedAt: startedAt.toISOString(),
-        });
-        await this.callHook(log, () => hooks.onStepStarted?.(step, clock.progress(step, startedAt)));
-
-        const execution = await this.execute(sessions, plan, step);
-        const endedAt = now();
-        const verdict = judge(step, execution);
-        const result = buildResult({
-          run: job,
-          step,
-          startedAt,
-          endedAt,
-          verdict,
-          stdout: execution.stdout,
-          stderr: execution.stderr,
-          fullOutputIn: this.options.outputLog.fileFor(job.runId),
-        });
-        await this.options.outputLog.append(job, step, {
-          ...result,
-          stdout: execution.stdout,
-          stderr: execution.stderr,
-        });
-        const halt: RunEnd | null =
-          result.status !== 'succeeded' ? 'failed' : result.rebootRequired ? 'reboot-required' : null;
-        clock.stepEnded(step, result.status, endedAt);
-        await journal.stepFinished(result, halt);
-        results.push(result);
-        log.info({ stepId: step.id, status: result.status, ms: result.durationMs }, 'step finished');
-        await this.callHook(log, () => hooks.onStepResult?.(result, clock.progress(step, endedAt)));
-        if (halt) {
-          end = halt;
-          break;
-        }
-      }
+      end = await loop.run();
     } catch (error) {
-      await sessions.close();
+      await sessions.runEnded();
       return this.journalFailed(log, error, report);
     }
-    await sessions.close();
+    // Also ends the spare PowerShell process, if a failed, cancelled or timed-out step left one.
+    await sessions.runEnded();
     try {
       await journal.finishRun(job, end);
     } catch (error) {
@@ -179,43 +148,6 @@ export class Executor {
     }
     log.info({ outcome: end }, 'run ended');
     return report(end);
-  }
-
-  private async execute(sessions: Sessions, plan: Plan, step: PlanStep): Promise<Execution> {
-    try {
-      if (step.session === 'close-session') {
-        await sessions.close();
-        return { kind: 'answered', ok: true, exit: null, stdout: '', stderr: '' };
-      }
-      return await sessions.execute(step.command, {
-        fresh: step.session === 'new-session',
-        replay: sessionReplay(plan, step),
-        timeoutMs: this.options.stepTimeoutMs?.(step) ?? step.timeoutMs,
-      });
-    } catch (error) {
-      // Not expected (Sessions reports failures as values), but a bug must not pass as success.
-      this.options.logger.error({ err: error, stepId: step.id }, 'step execution threw');
-      const reason = `The runner failed while running this step: ${(error as Error).message}`;
-      return { kind: 'session-failed', stdout: '', stderr: '', reason };
-    }
-  }
-
-  private async cancelled(hooks: RunHooks, log: Logger): Promise<boolean> {
-    try {
-      return (await hooks.isCancelled?.()) === true;
-    } catch (error) {
-      log.warn({ err: error }, 'cancel check failed; carrying on');
-      return false;
-    }
-  }
-
-  private async callHook(log: Logger, call: () => void | Promise<void>): Promise<void> {
-    try {
-      await call();
-    } catch (error) {
-      // The result is safe in the journal's outbox; the transport resends it later.
-      log.warn({ err: error }, 'run hook failed');
-    }
   }
 
   private refuse(error: DomainError): RunReport {
@@ -239,17 +171,4 @@ export class Executor {
   }
 }
 
-/**
- * When a session has to start at a step that normally runs in a session opened earlier (a retry
- * from the middle of a phase), the new process first needs the phase's Import-Module.
- */
-export function sessionReplay(plan: Plan, step: PlanStep): string[] {
-  if (step.session !== 'run') return [];
-  for (let i = step.index - 2; i >= 0; i--) {
-    const earlier = plan.steps[i];
-    if (!earlier || earlier.session === 'close-session') return [];
-    if (earlier.id === 'shell.open' || earlier.id === 'shell.reopen') return [earlier.command];
-    if (earlier.session === 'new-session') return [];
-  }
-  return [];
-}
+export { sessionReplay } from './session-plan.js';

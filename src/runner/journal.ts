@@ -128,22 +128,26 @@ export class Journal {
 
   /** Written (and flushed) before the command goes to PowerShell: the write-ahead record. */
   stepStarted(run: RunRef, step: { stepId: StepId; index: number; startedAt: string }): Promise<void> {
-    return this.change((data) => {
-      const entry = findRun(data, run);
-      entry.current = { ...step };
-      entry.nextIndex = step.index + 1;
-    });
+    return this.change((data) => startStep(data, run, step));
   }
 
   /** `haltsAs`: how the run ends because of this result, or null when the run goes on. */
   stepFinished(result: StepResult, haltsAs: RunEnd | null): Promise<void> {
+    return this.change((data) => recordResult(data, result, haltsAs));
+  }
+
+  /**
+   * stepFinished + stepStarted of the next step in one write (one write per step in the downtime
+   * window). A crash before it reports the ended step interrupted, after it the next one, both
+   * "may have partly happened"; "finished, next never started" is never on disk in between.
+   */
+  stepFinishedAndStarted(
+    result: StepResult,
+    next: { stepId: StepId; index: number; startedAt: string },
+  ): Promise<void> {
     return this.change((data) => {
-      const entry = findRun(data, result);
-      entry.current = null;
-      entry.nextIndex = Math.max(entry.nextIndex, result.index + 1);
-      entry.haltedAs = entry.haltedAs ?? haltsAs;
-      data.outbox = data.outbox.filter((r) => resultKey(r) !== resultKey(result));
-      data.outbox.push(result);
+      recordResult(data, result, null);
+      startStep(data, result, next);
     });
   }
 
@@ -251,6 +255,25 @@ function interruptedResult(run: JournalRun, now: Date): StepResult | null {
     truncated: false,
     errorExcerpt: 'The runner stopped between steps; this step never started.',
   };
+}
+
+function startStep(
+  data: JournalData,
+  run: RunRef,
+  step: { stepId: StepId; index: number; startedAt: string },
+): void {
+  const entry = findRun(data, run);
+  entry.current = { ...step };
+  entry.nextIndex = step.index + 1;
+}
+
+function recordResult(data: JournalData, result: StepResult, haltsAs: RunEnd | null): void {
+  const entry = findRun(data, result);
+  entry.current = null;
+  entry.nextIndex = Math.max(entry.nextIndex, result.index + 1);
+  entry.haltedAs = entry.haltedAs ?? haltsAs;
+  data.outbox = data.outbox.filter((r) => resultKey(r) !== resultKey(result));
+  data.outbox.push(result);
 }
 
 function findRun(data: JournalData, ref: RunRef): JournalRun {

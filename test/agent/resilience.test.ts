@@ -17,6 +17,7 @@ import {
   type TestAgent,
   type TestBot,
 } from './support.js';
+import { labProcesses } from '../runner/support.js';
 
 const bots: TestBot[] = [];
 const agents: TestAgent[] = [];
@@ -81,6 +82,8 @@ describe('runner agent when things break', () => {
     expect(backend.resultsFor(30).map((r) => r.stepId)).toEqual(planIds.slice(0, fetchAt + 1));
     await new Promise((r) => setTimeout(r, 300));
     expect(lab.stepCommands().some((c) => c.startsWith('Assert-PatchBotFileHash'))).toBe(false);
+    // No PowerShell process is left: neither the run's shell nor the one started ahead for the installer.
+    await waitFor(() => labProcesses(lab.stateFile).length === 0, 10_000);
 
     // The next start reports the step that never started, and runs nothing.
     const second = await startAgent({ botUrl: bot.url, lab, journalFile });

@@ -30,6 +30,7 @@ async function labSession(
     faults?: LabFaultRule[];
     newline?: 'lf' | 'crlf';
     timeScale?: number;
+    durationsMs?: Record<string, number>;
     init?: string[];
     /** Start src/lab/bin/lab-powershell itself rather than the test-compiled copy (slower). */
     realScript?: boolean;
@@ -169,6 +170,46 @@ describe.concurrent('lab host (simulator) protocol', () => {
     expect(record.simStartMs).toBe(before);
     expect(record.simEndMs).toBe(before + 12_000);
     await session.close();
+  });
+
+  it('counts a process start only as far as a command had to wait for it', async () => {
+    // 2 s of wall time for the first command: the second process starts meanwhile.
+    const { lab, run, session } = await labSession(BE01, {
+      timeScale: 0.01,
+      durationsMs: { 'Assert-PatchBotNoPendingReboot': 200_000 },
+    });
+    const open = async () =>
+      ShellSession.open(
+        {
+          executable: await compiledLabHost(),
+          executableOptions: { ...SESSION_OPTIONS, ...lab.shell.executableOptions },
+        },
+        silentLogger(),
+      );
+    const firstCommand = async (shell: ShellSession) => {
+      const outcome = await shell.invoke(
+        wrapCommand(sessionInitCommands(PATCHBOT_MODULE_PATH)[0]!, newNonce()),
+        20_000,
+      );
+      expect(outcome.kind).toBe('completed');
+      return lab.commandLog().at(-1)!;
+    };
+    const long = run('Assert-PatchBotNoPendingReboot');
+    const early = await open();
+    const unused = await open();
+    await long;
+    const longRecord = lab.commandLog().at(-1)!;
+    // Started while the long command ran: its first command waits for nothing.
+    expect((await firstCommand(early)).simStartMs).toBe(longRecord.simEndMs);
+    // Started when needed: its first command waits the whole simulated start-up (1.5 s).
+    const late = await open();
+    const clock = lab.readState().clockSimMs;
+    expect((await firstCommand(late)).simStartMs).toBe(clock + 1500);
+    // Each start is listed with its process's first command; one that never ran anything is not.
+    await unused.kill();
+    const sessions = lab.readState().sessions.map((s) => s.pid);
+    expect(sessions).toEqual([session.pid, early.pid, late.pid]);
+    await Promise.all([session.close(), early.close(), late.close()]);
   });
 
   it('exits the process on a crash fault with the injected code', async () => {

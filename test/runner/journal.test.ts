@@ -75,6 +75,31 @@ describe('journal', () => {
     ]);
   });
 
+  it('records a result and the next step in one write: a crash after it finds the next step interrupted', async () => {
+    const file = join(await tempDir(), 'journal.json');
+    const job = jobFor(BE01);
+    const j = await Journal.open(file, logger);
+    await j.beginRun(job, '2026-01-01T00:00:00.000Z');
+    await j.stepStarted(job, { stepId: job.steps[0]!, index: 0, startedAt: '2026-01-01T00:00:00.000Z' });
+    await j.stepFinishedAndStarted(result(job, 0), {
+      stepId: job.steps[1]!,
+      index: 1,
+      startedAt: '2026-01-01T00:00:01.000Z',
+    });
+    // The process dies here, before or after the command went to PowerShell: it cannot tell.
+    const reopened = await Journal.open(file, logger);
+    expect(reopened.activeRun()?.current?.stepId).toBe(job.steps[1]);
+    const recovered = await reopened.recover(new Date('2026-01-01T00:00:03.000Z'));
+    expect(recovered.map((r) => [r.stepId, r.status, r.durationMs])).toEqual([
+      [job.steps[1], 'interrupted', 2000],
+    ]);
+    expect(recovered[0]!.errorExcerpt).toMatch(/may have partly happened/);
+    expect(reopened.pendingResults().map((r) => [r.stepId, r.status])).toEqual([
+      [job.steps[0], 'succeeded'],
+      [job.steps[1], 'interrupted'],
+    ]);
+  });
+
   it('adds nothing on recovery when the run had already halted on a failure', async () => {
     const file = join(await tempDir(), 'journal.json');
     const job = jobFor(BE01);

@@ -137,9 +137,10 @@ describe.concurrent('cancellation', () => {
     let cancel = false;
     const hooks = recordingHooks({
       isCancelled: () => cancel,
-      onStepResult: (r) => {
-        hooks.results.push(r);
-        if (r.stepId === 'services.stop') cancel = true;
+      // The cancel arrives while Stop-CsWindowsService runs (hooks are called as a step starts).
+      onStepStarted: (step) => {
+        hooks.started.push(step.id);
+        if (step.id === 'services.stop') cancel = true;
       },
     });
     const report = await f.executor.run(jobFor(BE01), hooks);

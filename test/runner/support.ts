@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -146,4 +147,21 @@ export async function waitFor<T>(probe: () => T | undefined | null | false, time
     if (Date.now() > until) throw new Error('waitFor: timed out');
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Live stand-in PowerShell processes of one lab server (Linux: their command line names its state file). */
+export function labProcesses(stateFile: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf-8');
+    } catch {
+      continue;
+    }
+    const args = cmdline.split('\0');
+    if (args.includes('-LabState') && args.includes(stateFile)) pids.push(Number(entry));
+  }
+  return pids;
 }

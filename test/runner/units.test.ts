@@ -4,6 +4,7 @@ import { MARKER_PREFIX, takeMarker, wrapCommand } from '../../src/runner/envelop
 import { sessionReplay } from '../../src/runner/executor.js';
 import { capOutput, excerpt } from '../../src/runner/output.js';
 import { judge } from '../../src/runner/results.js';
+import { newProcessAhead } from '../../src/runner/session-plan.js';
 import { checkShellEnvironment, windowsPowerShell } from '../../src/runner/shell-config.js';
 import { planFor, requestFor } from './support.js';
 
@@ -128,5 +129,15 @@ describe('session replay on a retry that starts mid-phase', () => {
     ['postcheck.version', ['Import-Module SkypeForBusiness']],
   ])('%s replays %j', (id, expected) => {
     expect(sessionReplay(plan, step(id))).toEqual(expected);
+  });
+});
+
+describe('which steps have a new PowerShell process started ahead', () => {
+  const plan = planFor(BE01.profile, requestFor(BE01));
+
+  it('each step up to the installer (a later step needs a new process), none after the reopen', () => {
+    const ahead = plan.steps.filter((s) => newProcessAhead(plan, s)).map((s) => s.id);
+    const installAt = plan.steps.findIndex((s) => s.id === 'update.install');
+    expect(ahead).toEqual(plan.steps.slice(0, installAt + 1).map((s) => s.id));
   });
 });

@@ -44,6 +44,9 @@ type Step =
 
 export class LabHost {
   readonly session: SessionMemory;
+  private unrecordedStart: LabState['sessions'][number] | null = null;
+  /** Simulated time at which this process had finished starting. */
+  private readyAtSimMs = 0;
 
   constructor(
     private readonly stateFile: string,
@@ -59,14 +62,27 @@ export class LabHost {
     };
   }
 
-  /** Simulated process start-up (PowerShell takes a while to start). */
+  /**
+   * Simulated process start-up. Only reads the state: another process may be running a command,
+   * and it writes back what it read when it began. The start is recorded with the first command.
+   */
   async start(args: string[]): Promise<void> {
     const state = readLabState(this.stateFile);
-    state.sessions.push({ pid: process.pid, startedAtWall: new Date().toISOString(), args });
     const duration = state.durationsMs['session.start'] ?? 0;
-    state.clockSimMs += duration;
-    writeLabState(this.stateFile, state);
+    this.unrecordedStart = { pid: process.pid, startedAtWall: new Date().toISOString(), args };
+    this.readyAtSimMs = state.clockSimMs + duration;
     await sleep(duration * state.timeScale);
+  }
+
+  /**
+   * Records the start (first command) and returns when this command starts on the simulated
+   * clock: not before its process had started, so only the start-up time left counts.
+   */
+  private beginCommand(state: LabState): number {
+    if (this.unrecordedStart) state.sessions.push(this.unrecordedStart);
+    this.unrecordedStart = null;
+    state.clockSimMs = Math.max(state.clockSimMs, this.readyAtSimMs);
+    return state.clockSimMs;
   }
 
   async handleLine(raw: string): Promise<void> {
@@ -92,6 +108,7 @@ export class LabHost {
   private async runEnveloped(command: string, nonce: string): Promise<void> {
     const step = this.resolve(command);
     const state = readLabState(this.stateFile);
+    const simStartMs = this.beginCommand(state);
     const count = (state.callCounts[step.key] ?? 0) + 1;
     state.callCounts[step.key] = count;
     const fault = state.faults.find(
@@ -103,7 +120,7 @@ export class LabHost {
       kind: step.kind,
       command,
       key: step.key,
-      simStartMs: state.clockSimMs,
+      simStartMs,
       simEndMs: null,
       wallStart: new Date().toISOString(),
       wallEnd: null,
@@ -180,6 +197,7 @@ export class LabHost {
   /** Text outside the envelope is never run, but it is logged: tests look for it there. */
   private recordUnenveloped(text: string): void {
     const state = readLabState(this.stateFile);
+    const simMs = this.beginCommand(state);
     const now = new Date().toISOString();
     state.log.push({
       seq: state.log.length + 1,
@@ -187,8 +205,8 @@ export class LabHost {
       kind: 'unknown',
       command: text,
       key: '(not enveloped)',
-      simStartMs: state.clockSimMs,
-      simEndMs: state.clockSimMs,
+      simStartMs: simMs,
+      simEndMs: simMs,
       wallStart: now,
       wallEnd: now,
       result: 'unknown',
