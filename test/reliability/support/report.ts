@@ -47,8 +47,17 @@ export function beginScenario(key: string): void {
   });
 }
 
-/** Records (replaces) one check of a scenario and re-renders the document. */
+/**
+ * Records (replaces) one check of a scenario and re-renders the document. A check that did not
+ * pass fails its test too, once it is in the report: the table never shows a FAIL that CI passed.
+ */
 export function recordCheck(key: string, scenario: Omit<ScenarioResult, 'rows'>, row: CheckRow): void {
+  writeCheck(key, scenario, row);
+  if (!row.pass)
+    throw new Error(`reliability check failed: ${scenario.title}: ${row.check} (${row.measured})`);
+}
+
+function writeCheck(key: string, scenario: Omit<ScenarioResult, 'rows'>, row: CheckRow): void {
   withLock(() => {
     const results = readResults();
     const now = new Date().toISOString();
