@@ -57,6 +57,24 @@ export function restoreRun(
   }
 }
 
+/**
+ * Conversation records nothing needs any more: no language chosen for them, no live run and no
+ * queued message in them. Every channel thread is a conversation of its own, so without this
+ * the hot file would grow with every thread ever used; the next message in a dropped one saves
+ * it again.
+ */
+export function unneededConversations(
+  state: HotState,
+  isLive: (run: RunRecord) => boolean,
+): ConversationRecord[] {
+  const needed = new Set<string>();
+  for (const run of Object.values(state.runs)) if (isLive(run)) needed.add(run.conversationId);
+  for (const item of state.outbox) needed.add(item.conversationId);
+  return Object.values(state.conversations).filter(
+    (conversation) => conversation.locale === null && !needed.has(conversation.conversationId),
+  );
+}
+
 export function restoreEntry<T>(map: Record<string, T>, key: string, previous: T | undefined): void {
   if (previous === undefined) delete map[key];
   else map[key] = previous;

@@ -3,7 +3,14 @@ import path from 'node:path';
 import { Low } from 'lowdb';
 import { AuditLog } from './audit-log.js';
 import { HotFile } from './hot-file.js';
-import { emptyHotState, parseHotState, restoreEntry, restoreRun, type HotState } from './hot-state.js';
+import {
+  emptyHotState,
+  parseHotState,
+  restoreEntry,
+  restoreRun,
+  unneededConversations,
+  type HotState,
+} from './hot-state.js';
 import { lockDataDir } from './lock.js';
 import { RunArchive } from './run-archive.js';
 import { OutboxLog } from './outbox-log.js';
@@ -392,10 +399,19 @@ export class LowdbStore implements Store {
       this.archivedButNotRemoved.add(run.id);
     }
     for (const run of finished) delete this.data.runs[String(run.id)];
+    const dropped = this.dropUnneededConversations();
     await this.writeOrUndo(() => {
       for (const run of finished) this.data.runs[String(run.id)] = run;
+      for (const conversation of dropped) this.data.conversations[conversation.conversationId] = conversation;
     });
     for (const run of finished) this.archivedButNotRemoved.delete(run.id);
+  }
+
+  /** Removes (in memory) the conversation records nothing needs any more; returns them. */
+  private dropUnneededConversations(): ConversationRecord[] {
+    const dropped = unneededConversations(this.data, (run) => !isFinal(run));
+    for (const conversation of dropped) delete this.data.conversations[conversation.conversationId];
+    return dropped;
   }
 
   /**
@@ -412,6 +428,14 @@ export class LowdbStore implements Store {
       for (const id of await this.archive.holding(finished)) this.archivedButNotRemoved.add(id);
       await this.mutate(() => this.moveFinishedToArchive());
     }
+    await this.mutate(async () => {
+      const dropped = this.dropUnneededConversations();
+      if (dropped.length === 0) return;
+      await this.writeOrUndo(() => {
+        for (const conversation of dropped)
+          this.data.conversations[conversation.conversationId] = conversation;
+      });
+    });
     // Without a hot file every month is read; otherwise the newest month shows a stale backup.
     const highest = await this.archive.highestId(!this.hotFileFound);
     if (highest > this.data.lastRunId) {

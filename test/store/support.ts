@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { HotState } from '../../src/store/hot-state.js';
 import { planUpdate, type Edition, type ProductFamily } from '../../src/procedure/index.js';
 import type { Person, RunRecord, RunStatus } from '../../src/store/types.js';
 import { profile } from '../procedure/fixtures.js';
@@ -79,18 +80,13 @@ export async function archivedLines(dataDir: string): Promise<{ file: string; ru
   return out;
 }
 
-export async function hotFile(
-  dataDir: string,
-): Promise<{ runs: Record<string, RunRecord>; lastRunId: number }> {
-  return JSON.parse(await readFile(path.join(dataDir, 'state.json'), 'utf8')) as {
-    runs: Record<string, RunRecord>;
-    lastRunId: number;
-  };
+export async function hotFile(dataDir: string): Promise<HotState> {
+  return JSON.parse(await readFile(path.join(dataDir, 'state.json'), 'utf8')) as HotState;
 }
 
 /**
- * Makes every write of the hot file fail for real by putting a folder where lowdb's writer
- * (steno) writes its temp file, `.state.json.tmp`: the write fails with EISDIR, as root too.
+ * Makes every write of the hot file fail for real by putting a folder where the store's lowdb
+ * adapter writes its temp file, `.state.json.tmp`: the write fails with EISDIR, as root too.
  */
 export async function blockHotFileWrites(dataDir: string): Promise<() => Promise<void>> {
   const blocker = path.join(dataDir, '.state.json.tmp');
