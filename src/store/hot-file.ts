@@ -1,4 +1,4 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Adapter } from 'lowdb';
 import type { HotState } from './hot-state.js';
@@ -18,8 +18,8 @@ const RENAME_ATTEMPTS = 10;
 const RENAME_RETRY_MS = 100;
 
 /**
- * lowdb's adapter for the hot file. A write replaces the whole file (temp file, then rename, so a
- * crash never leaves half a file), but each record's JSON is kept from the write before and made
+ * lowdb's adapter for the hot file. A write replaces the whole file (temp file flushed to disk,
+ * then rename, so neither a crash nor a power cut leaves half a file), but each record's JSON is kept from the write before and made
  * again only for records that changed: a new object, a run saved again (`changed`), a runner
  * whose last-seen time moved. With a hundred live runs the file is about a megabyte, and most
  * writes change one run; making the whole text each time cost most of the bot's CPU and left a
@@ -89,8 +89,9 @@ export class HotFile implements Adapter<HotState> {
     }
     chunks.push(Buffer.from(`,"outbox":${JSON.stringify(state.outbox)}}`));
 
-    await writeFile(this.tempFile, Buffer.concat(chunks));
+    await writeDurably(this.tempFile, Buffer.concat(chunks));
     await renameWithRetry(this.tempFile, this.file);
+    await syncFolder(path.dirname(this.file));
     this.committed = next;
     for (const keys of this.stale.values()) keys.clear();
   }
@@ -127,6 +128,30 @@ function piecesOf(records: Record<string, object>): Map<string, Piece> {
 
 function seenOf(record: object): unknown {
   return (record as { lastSeenAt?: unknown }).lastSeenAt;
+}
+
+/** Writes and flushes to the disk, so a power cut after the rename finds the new contents. */
+async function writeDurably(file: string, bytes: Buffer): Promise<void> {
+  const handle = await open(file, 'w');
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Makes the rename itself durable where the platform allows it (not on Windows: no folder handles). */
+async function syncFolder(dir: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // Windows and some file systems refuse to open or sync a folder; the rename still happened.
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
 }
 
 /** As lowdb's own writer does: a virus scanner or indexer may hold the file for a moment on Windows. */

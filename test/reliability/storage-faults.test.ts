@@ -14,7 +14,7 @@ const SCENARIO = {
     'The corrupt-file and unwritable-folder cases start the real entry point (`src/main.ts`, lab mode); it must stop ' +
       "before it starts anything else. Disk full is a 2 MiB tmpfs under the bot's data folder only (the runner and the " +
       'simulated server keep their own disks), filled to the last byte mid-run and freed 3 s later.',
-    'Writes are atomic against a killed process (temp file and rename), not against power loss: lowdb does not fsync.',
+    'The hot file is written to a temp file, flushed to disk (fsync) and renamed, so a killed process or a power cut leaves the old or the new file. Append-only files (outbox log, archive, audit) are not flushed per line: a power cut can lose their last lines, and a torn last line is ignored when read.',
   ],
 };
 
