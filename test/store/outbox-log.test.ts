@@ -1,6 +1,7 @@
 import { copyFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import type { HotState } from '../../src/store/hot-state.js';
 import { LowdbStore } from '../../src/store/lowdb-store.js';
 import type { RunnerRecord } from '../../src/store/store.js';
 import { CONVERSATION, tempDataDir } from './support.js';
@@ -170,5 +171,29 @@ describe('heartbeats', () => {
     expect(JSON.parse(await readFile(hot, 'utf8')).runners['rn-be01'].lastSeenAt).toBe(
       '2026-11-23T02:00:15.000Z',
     );
+  });
+
+  it('writes times held in memory once a minute has passed since the last write', async () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      const dir = await tempDataDir();
+      const store = await LowdbStore.open(dir, clock);
+      await store.saveRunner(runner);
+      await store.noteRunnerSeen(runner.id, { lastSeenAt: '2026-11-23T02:00:00.000Z', info });
+      const onDisk = async () =>
+        (JSON.parse(await readFile(path.join(dir, 'state.json'), 'utf8')) as HotState).runners['rn-be01']
+          ?.lastSeenAt;
+
+      vi.advanceTimersByTime(59_000);
+      await store.noteRunnerSeen(runner.id, { lastSeenAt: '2026-11-23T02:00:59.000Z', info });
+      expect(await onDisk()).toBe('2026-11-23T02:00:00.000Z');
+
+      vi.advanceTimersByTime(1_000);
+      await store.noteRunnerSeen(runner.id, { lastSeenAt: '2026-11-23T02:01:00.000Z', info });
+      expect(await onDisk()).toBe('2026-11-23T02:01:00.000Z');
+      await store.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
