@@ -13,9 +13,10 @@ import {
 } from './hot-state.js';
 import { lockDataDir } from './lock.js';
 import { RunArchive } from './run-archive.js';
-import { OutboxLog } from './outbox-log.js';
+
 import type { RunnerFacts } from './runner-records.js';
 import type { RegistryWarn } from './runner-registry.js';
+import { StoreOutbox } from './store-outbox.js';
 import { StoreRunners, type RunnerFactsFile } from './store-runners.js';
 import {
   StoreFolderError,
@@ -43,9 +44,6 @@ export interface OpenOptions {
 
 const isFinal = (run: RunRecord): boolean => FINAL_STATUSES.includes(run.status);
 
-/** Lines after which a delivered message is recorded by a hot-file write (which empties the log). */
-const OUTBOX_LOG_COMPACT_LINES = 500;
-
 /** The longest a heartbeat's last-seen time stays in memory only. */
 const SEEN_FLUSH_MS = 60_000;
 
@@ -58,14 +56,15 @@ const SEEN_FLUSH_MS = 60_000;
  *
  * Runner identities are not in the hot file but in the runner registry (runners/<id>.json,
  * src/store/runner-registry.ts), which register-runner changes while the bot runs; the hot file
- * keeps only what the bot heard from each runner (lastSeenAt, info).
+ * keeps only what the bot heard from each runner (lastSeenAt, info). The outbox's own rules
+ * (queueing, the outbox log of sends and deliveries) are in store-outbox.ts.
  */
 export class LowdbStore implements Store {
   readonly file: string;
   private readonly db: Low<HotState>;
   private readonly archive: RunArchive;
   private readonly audit: AuditLog;
-  private readonly outboxLog: OutboxLog;
+  private readonly outboxes: StoreOutbox;
   private readonly storeRunners: StoreRunners;
   private readonly hotFile: HotFile;
   private hotFileFound = false;
@@ -93,7 +92,12 @@ export class LowdbStore implements Store {
     this.db = new Low<HotState>(this.hotFile, emptyHotState());
     this.archive = new RunArchive(dir);
     this.audit = new AuditLog(dir);
-    this.outboxLog = new OutboxLog(path.join(dir, 'outbox.log'));
+    this.outboxes = new StoreOutbox(
+      dir,
+      { file: this.file, data: () => this.data, writeOrUndo: (undo) => this.writeOrUndo(undo) },
+      now,
+      this.warn,
+    );
     this.storeRunners = new StoreRunners(dir, this.runnerFacts(), runnerOptions);
   }
 
@@ -122,7 +126,7 @@ export class LowdbStore implements Store {
       await store.db.read();
       await store.mutate(() => store.storeRunners.moveLegacyToRegistry());
       await store.repairAfterCrash();
-      await store.mutate(() => store.readOutboxLog());
+      await store.mutate(() => store.outboxes.applyLog());
       return store;
     } catch (error) {
       store.releaseLock();
@@ -156,14 +160,12 @@ export class LowdbStore implements Store {
     return this.mutate(async () => {
       const key = String(run.id);
       const previous = this.data.runs[key];
-      const { outbox: previousOutbox, lastOutboxId: previousId } = this.data;
       this.data.runs[key] = run;
       this.hotFile.changed('runs', key);
-      for (const message of messages) this.queue(message);
+      const { undo: unqueue } = this.outboxes.queue(messages);
       await this.writeOrUndo(() => {
         restoreRun(this.data, key, previous, this.hotFile.saved<RunRecord>('runs', key));
-        this.data.outbox = previousOutbox;
-        this.data.lastOutboxId = previousId;
+        unqueue();
       });
       // The final state is on disk now (a restart would finish the move), so a failed move
       // leaves the run readable in the hot file and is retried with the next one.
@@ -232,107 +234,23 @@ export class LowdbStore implements Store {
   }
 
   enqueue(item: OutboxDraft): Promise<OutboxItem> {
-    return this.mutate(async () => {
-      const { outbox: previousOutbox, lastOutboxId: previousId } = this.data;
-      const queued = this.queue(item);
-      await this.writeOrUndo(() => {
-        this.data.outbox = previousOutbox;
-        this.data.lastOutboxId = previousId;
-      });
-      return queued;
-    });
-  }
-
-  /** Adds a message to the outbox in memory (the caller writes); replaces this.data.outbox. */
-  private queue(item: OutboxDraft): OutboxItem {
-    const queued: OutboxItem = {
-      ...item,
-      id: this.data.lastOutboxId + 1,
-      createdAt: this.now().toISOString(),
-      attempts: 0,
-    };
-    // An in-place card update supersedes an older, unsent update of the same message.
-    const kept =
-      queued.kind === 'update'
-        ? this.data.outbox.filter((o) => !(o.kind === 'update' && o.activityId === queued.activityId))
-        : this.data.outbox;
-    this.data.outbox = [...kept, queued];
-    this.data.lastOutboxId = queued.id;
-    return queued;
+    return this.mutate(() => this.outboxes.enqueue(item));
   }
 
   outbox(): OutboxItem[] {
-    return [...this.data.outbox];
+    return this.outboxes.list();
   }
 
-  /**
-   * Teams took the message: an append to the outbox log, not a rewrite of the whole hot file
-   * (the hot file catches up with its next write, which empties the log, or when the log is long).
-   */
   completeOutbox(id: number): Promise<void> {
-    return this.mutate(async () => {
-      const previous = this.data.outbox;
-      if (!previous.some((o) => o.id === id)) return;
-      this.data.outbox = previous.filter((o) => o.id !== id);
-      if (this.outboxLog.length >= OUTBOX_LOG_COMPACT_LINES) {
-        await this.writeOrUndo(() => (this.data.outbox = previous));
-        return;
-      }
-      try {
-        await this.outboxLog.done(id);
-      } catch (error) {
-        this.data.outbox = previous;
-        throw new StoreWriteError(this.outboxLog.file, error);
-      }
-    });
+    return this.mutate(() => this.outboxes.complete(id));
   }
 
   touchOutbox(id: number, attempts: number): Promise<void> {
-    return this.mutate(async () => {
-      const item = this.data.outbox.find((o) => o.id === id);
-      if (!item) return;
-      const previous = item.attempts;
-      item.attempts = attempts;
-      await this.writeOrUndo(() => (item.attempts = previous));
-    });
+    return this.mutate(() => this.outboxes.touch(id, attempts));
   }
 
   markSending(id: number): Promise<void> {
-    return this.mutate(async () => {
-      const item = this.data.outbox.find((o) => o.id === id);
-      if (!item) return;
-      const at = this.now().toISOString();
-      try {
-        await this.outboxLog.sending(id, at);
-      } catch (error) {
-        throw new StoreWriteError(this.outboxLog.file, error);
-      }
-      item.sendingSince = at;
-    });
-  }
-
-  /**
-   * Applies the outbox log: drops the messages Teams took and marks the ones whose send a
-   * previous process started and did not see through; then writes the hot file and empties the
-   * log. A log naming ids the hot file never gave out belongs to another hot file (one moved
-   * aside or restored from a backup) and is set aside unread.
-   */
-  private async readOutboxLog(): Promise<void> {
-    const { sending, done, highestId } = await this.outboxLog.read();
-    if (this.outboxLog.length === 0) return;
-    if (highestId > this.data.lastOutboxId) {
-      const stale = await this.outboxLog.setAside();
-      this.warn(
-        `${this.outboxLog.file} names messages ${this.file} never queued (was the hot file replaced?); ` +
-          `set aside as ${stale}, unread.`,
-        { file: this.outboxLog.file },
-      );
-      return;
-    }
-    const previous = this.data.outbox;
-    this.data.outbox = previous.filter((item) => !done.has(item.id));
-    for (const item of this.data.outbox) item.sendingSince ??= sending.get(item.id);
-    await this.writeOrUndo(() => (this.data.outbox = previous));
+    return this.mutate(() => this.outboxes.markSending(id));
   }
 
   /**
@@ -360,9 +278,7 @@ export class LowdbStore implements Store {
       throw new StoreWriteError(this.file, error);
     }
     this.writtenAt = performance.now();
-    // The hot file now says all the outbox log said. A log that could not be emptied only
-    // repeats facts the hot file holds (ids are never reused), so that failure is harmless.
-    await this.outboxLog.clear().catch(() => undefined);
+    await this.outboxes.hotFileWritten();
   }
 
   /** The hot file's runner entries, for StoreRunners; each write runs inside a mutation. */
