@@ -9,8 +9,6 @@ const SECTIONS: readonly Section[] = ['runs', 'runners', 'conversations'];
 /** One record as the file holds it: `"key":{...}`, and the object it was written from. */
 interface Piece {
   record: object;
-  /** A runner's lastSeenAt, which heartbeats change in place. */
-  seen: unknown;
   bytes: Buffer;
 }
 
@@ -19,11 +17,11 @@ const RENAME_RETRY_MS = 100;
 
 /**
  * lowdb's adapter for the hot file. A write replaces the whole file (temp file flushed to disk,
- * then rename, so neither a crash nor a power cut leaves half a file), but each record's JSON is kept from the write before and made
- * again only for records that changed: a new object, a run saved again (`changed`), a runner
- * whose last-seen time moved. With a hundred live runs the file is about a megabyte, and most
- * writes change one run; making the whole text each time cost most of the bot's CPU and left a
- * megabyte of garbage per write.
+ * then rename, so neither a crash nor a power cut leaves half a file), but each record's JSON is
+ * kept from the write before and made again only for records that changed: a new object, or one
+ * reported changed in place (`changed`: a run saved again, a runner's last-seen time moved). With
+ * a hundred live runs the file is about a megabyte, and most writes change one run; making the
+ * whole text each time cost most of the bot's CPU and left a megabyte of garbage per write.
  */
 export class HotFile implements Adapter<HotState> {
   readonly tempFile: string;
@@ -103,8 +101,7 @@ export class HotFile implements Adapter<HotState> {
     const pieces = new Map<string, Piece>();
     for (const [key, record] of Object.entries(records)) {
       const old = committed.get(key);
-      const seen = seenOf(record);
-      const reusable = old && old.record === record && old.seen === seen && !stale.has(key);
+      const reusable = old && old.record === record && !stale.has(key);
       pieces.set(key, reusable ? old : pieceOf(key, record));
     }
     return pieces;
@@ -117,17 +114,12 @@ const CLOSE_BRACE = Buffer.from('}');
 function pieceOf(key: string, record: object): Piece {
   return {
     record,
-    seen: seenOf(record),
     bytes: Buffer.from(`${JSON.stringify(key)}:${JSON.stringify(record)}`),
   };
 }
 
 function piecesOf(records: Record<string, object>): Map<string, Piece> {
   return new Map(Object.entries(records).map(([key, record]) => [key, pieceOf(key, record)]));
-}
-
-function seenOf(record: object): unknown {
-  return (record as { lastSeenAt?: unknown }).lastSeenAt;
 }
 
 /** Writes and flushes to the disk, so a power cut after the rename finds the new contents. */

@@ -293,6 +293,12 @@ export class LowdbStore implements Store {
         else runners()[id] = facts;
         await this.writeOrUndo(() => restoreEntry(runners(), id, previous));
       },
+      touch: (id, lastSeenAt) => {
+        const entry = runners()[id];
+        if (!entry) return;
+        entry.lastSeenAt = lastSeenAt;
+        this.hotFile.changed('runners', id);
+      },
       writeAll: async (entries) => {
         const previous = runners();
         this.data.runners = entries;

@@ -31,6 +31,7 @@ export class RunnerAdminStore implements RunnerAdmin {
     const factsLeftToTheBot = {
       read: () => stored,
       write: () => Promise.resolve(),
+      touch: () => undefined,
       writeAll: () => Promise.resolve(),
     };
     // Read the registry afresh on every look: a command is short and must see every change.

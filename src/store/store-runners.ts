@@ -29,6 +29,8 @@ export interface RunnerFactsFile {
   read(): Record<string, StoredRunner>;
   /** Sets one runner's facts (undefined removes them) and writes; undone in memory when the write fails. */
   write(id: string, facts: RunnerFacts | undefined): Promise<void>;
+  /** Moves a runner's last-seen time in memory only; it reaches the file with the next write. */
+  touch(id: string, lastSeenAt: string | null): void;
   /** Replaces every entry and writes; undone in memory when the write fails. */
   writeAll(entries: Record<string, StoredRunner>): Promise<void>;
 }
@@ -101,7 +103,7 @@ export class StoreRunners {
     const entry = Object.hasOwn(stored, id) ? stored[id] : undefined;
     const fresh = factsOf(facts);
     if (entry !== undefined && entry.lastSeenAt !== null && sameInfo(entry.info, fresh.info)) {
-      entry.lastSeenAt = fresh.lastSeenAt;
+      this.facts.touch(id, fresh.lastSeenAt);
       return 'in memory';
     }
     await this.facts.write(id, fresh);

@@ -74,8 +74,11 @@ function apply(state: HotState, hot: HotFile, c: Change): void {
     }
     case 'runner beat': {
       const entry = state.runners[`rn-${c.runner}`];
-      // Heartbeats move lastSeenAt in place and tell nobody.
-      if (entry) entry.lastSeenAt = `2026-11-23T02:00:${String(c.second).padStart(2, '0')}.000Z`;
+      // Heartbeats move lastSeenAt in place, and the store reports it.
+      if (entry) {
+        entry.lastSeenAt = `2026-11-23T02:00:${String(c.second).padStart(2, '0')}.000Z`;
+        hot.changed('runners', `rn-${c.runner}`);
+      }
       return;
     }
     case 'runner facts':
