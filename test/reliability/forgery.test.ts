@@ -6,6 +6,7 @@ import { signRequest } from '../../src/protocol/signing.js';
 import { RUNNER_API_PATHS } from '../../src/protocol/validate-messages.js';
 import type { AuditEvent } from '../../src/store/store.js';
 import { groupChat, type ConversationTarget } from '../support/teams-client.js';
+import { firstStepResult } from './support/hostile.js';
 import { beginScenario, recordCheck } from './support/report.js';
 import { ReliabilitySystem, waitUntil } from './support/system.js';
 
@@ -203,23 +204,7 @@ describe('forgery', () => {
       system.runnerCall(
         RUNNER_API_PATHS.results,
         {
-          results: [
-            {
-              runId: run.runId,
-              attempt: 1,
-              stepId: 'precheck.role',
-              index: 0,
-              status: 'succeeded',
-              startedAt: new Date().toISOString(),
-              endedAt: new Date().toISOString(),
-              durationMs: 1,
-              exitCode: null,
-              stdout: '',
-              stderr: '',
-              truncated: false,
-              errorExcerpt: null,
-            },
-          ],
+          results: [firstStepResult(run.runId)],
         },
         OTHER,
       ),

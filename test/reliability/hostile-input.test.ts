@@ -16,6 +16,7 @@ import {
 import {
   anyText,
   cardActionCases,
+  firstStepResult,
   hostileCommand,
   malformedActivity,
   rawBodies,
@@ -257,21 +258,7 @@ describe('hostile input', () => {
     expect(tally(activityStatuses.filter((s) => s >= 500 && s !== 501))).toBe('');
 
     // 4. Runner API bodies, signed by a registered runner so they get past authentication.
-    const validResult = {
-      runId: planned.runId,
-      attempt: 1,
-      stepId: 'precheck.role',
-      index: 0,
-      status: 'succeeded',
-      startedAt: new Date().toISOString(),
-      endedAt: new Date().toISOString(),
-      durationMs: 1,
-      exitCode: null,
-      stdout: '',
-      stderr: '',
-      truncated: false,
-      errorExcerpt: null,
-    };
+    const validResult = firstStepResult(planned.runId);
     const fuzzProfile = labServerSpec({
       server: FUZZ_RUNNER.server,
       product: 'sfb2019',

@@ -5,8 +5,30 @@
  */
 import fc from 'fast-check';
 import { ALL_VERBS } from '../../../src/cards/verbs.js';
+import { COMMAND_NAMES } from '../../../src/commands/declarations.js';
+import type { StepResult } from '../../../src/protocol/messages.js';
 
 export const SEED = 20261123;
+
+/** A well-formed result for the first step of attempt 1 of `runId`: the body forged or fuzzed calls start from. */
+export function firstStepResult(runId: number): StepResult {
+  const at = new Date().toISOString();
+  return {
+    runId,
+    attempt: 1,
+    stepId: 'precheck.role',
+    index: 0,
+    status: 'succeeded',
+    startedAt: at,
+    endedAt: at,
+    durationMs: 1,
+    exitCode: null,
+    stdout: '',
+    stderr: '',
+    truncated: false,
+    errorExcerpt: null,
+  };
+}
 
 const INJECTIONS = [
   'backend01;Stop-Computer',
@@ -39,14 +61,7 @@ const INJECTIONS = [
 ];
 
 const WORDS = [
-  'update',
-  'plan',
-  'status',
-  'cancel',
-  'history',
-  'runners',
-  'language',
-  'help',
+  ...COMMAND_NAMES,
   'UPDATE',
   '/update',
   'updte',
@@ -289,7 +304,7 @@ export const rawBodies: fc.Arbitrary<Uint8Array | string> = fc.oneof(
 
 /** Runner API bodies: any JSON, and valid shapes with one field spoiled. */
 export function runnerBodies(
-  validResult: Record<string, unknown>,
+  validResult: StepResult,
   validBeat: Record<string, unknown>,
 ): fc.Arbitrary<{ path: 'results' | 'heartbeat' | 'poll'; body: unknown }> {
   const spoil = (valid: Record<string, unknown>) =>
@@ -307,7 +322,7 @@ export function runnerBodies(
   return fc.oneof(
     {
       weight: 3,
-      arbitrary: spoil(validResult).map((r) => ({ path: 'results' as const, body: { results: [r] } })),
+      arbitrary: spoil({ ...validResult }).map((r) => ({ path: 'results' as const, body: { results: [r] } })),
     },
     { weight: 2, arbitrary: spoil(validBeat).map((b) => ({ path: 'heartbeat' as const, body: b })) },
     {
