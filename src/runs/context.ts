@@ -1,6 +1,13 @@
 import type { Logger } from '../log.js';
 import type { AuditEvent, OutboxDraft, Store } from '../store/store.js';
-import type { Decision, Person, RunRecord, RunStatus, StepRecord } from '../store/types.js';
+import {
+  FINAL_STATUSES,
+  type Decision,
+  type Person,
+  type RunRecord,
+  type RunStatus,
+  type StepRecord,
+} from '../store/types.js';
 import { AuditedResults } from './audited-results.js';
 import type { MaintenanceWindow, Policy } from './policy.js';
 
@@ -129,7 +136,7 @@ export class RunContext {
   changeStatus(run: RunRecord, status: RunStatus, extra: Partial<RunRecord> = {}): RunChange {
     const from = run.status;
     Object.assign(run, extra, { status });
-    if (['succeeded', 'cancelled', 'rejected', 'expired', 'aborted'].includes(status) && !run.endedAt) {
+    if (FINAL_STATUSES.includes(status) && !run.endedAt) {
       run.endedAt = this.nowIso();
     }
     return { kind: 'status', from };
