@@ -2,7 +2,18 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'test/artifacts/', 'manifest/build/', '.lab/', '.tools/', 'tools/powershell/obj/'] },
+  {
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'coverage/',
+      'test/artifacts/',
+      'manifest/build/',
+      '.lab/',
+      '.tools/',
+      'tools/powershell/obj/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -13,7 +24,15 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/support/real-pwsh.ts', 'src/**/cli.ts', 'src/**/main.ts', 'src/main.ts', 'bench/**', 'scripts/**', 'src/lab/host/**'],
+    files: [
+      'test/support/real-pwsh.ts',
+      'src/**/cli.ts',
+      'src/**/main.ts',
+      'src/main.ts',
+      'bench/**',
+      'scripts/**',
+      'src/lab/host/**',
+    ],
     rules: { 'no-console': 'off' },
   },
 );
