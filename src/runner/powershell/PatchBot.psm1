@@ -1,11 +1,235 @@
-# PatchBot.psm1: the patch bot runner's helper functions for Windows PowerShell 5.1.
+# PatchBot.psm1: the patch bot runner's helper functions, for Windows PowerShell 3.0 and later.
 #
 # The runner imports this module by path at the start of every session and calls these functions
 # as single-line steps from its own catalog (src/procedure/catalog.ts). Each function writes a
 # short human-readable line on success and throws a clear message on failure; the runner's
 # envelope catches the message and reports it. No function prompts: sessions are -NonInteractive.
+#
+# Floor and Windows touchpoints: see README.md next to this file. Only the touchpoints listed
+# there may reach Windows; everything else is plain PowerShell 3.0 and .NET 4.5.
 
 Set-StrictMode -Version 3.0
+
+# 1073741824 bytes = 1 GB (spelled out: the 1GB literal suffix trips some PowerShell parsers).
+$script:BytesPerGB = 1073741824
+
+# ---- private helpers (not exported) ----
+
+function Resolve-FullPath {
+    # The file system path .NET must be given for a PowerShell path (relative, or on a PS drive).
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)] [string] $Path)
+    $PSCmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Path)
+}
+
+function Get-AccountName {
+    "$env:USERDOMAIN\$env:USERNAME"
+}
+
+function Get-LocalDriveName {
+    # 'C:' for a path on drive C, resolved by PowerShell (so a relative path counts too).
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)] [string] $Path)
+    $provider = $null
+    $drive = $null
+    [void] $PSCmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Path, [ref] $provider, [ref] $drive)
+    if ($null -eq $drive -or $drive.Name -notmatch '^[A-Za-z]$') {
+        throw "The staging folder $Path is not on a local drive. Use a folder such as C:\PatchBot\staging."
+    }
+    "$($drive.Name.ToUpperInvariant()):"
+}
+
+function Get-DriveFreeBytes {
+    param([string] $Drive)
+    $disk = Get-CimInstance -ClassName Win32_LogicalDisk -Filter "DeviceID='$Drive'"
+    if ($null -eq $disk -or $null -eq $disk.FreeSpace) {
+        throw "Windows reports no free space for drive $Drive (Win32_LogicalDisk), so it cannot be checked. Use a staging folder on a local fixed drive."
+    }
+    [double] $disk.FreeSpace
+}
+
+function Get-PendingRestartReason {
+    $base = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion'
+    if (Test-Path -LiteralPath "$base\Component Based Servicing\RebootPending") {
+        'Component Based Servicing\RebootPending'
+    }
+    if (Test-Path -LiteralPath "$base\WindowsUpdate\Auto Update\RebootRequired") {
+        'WindowsUpdate\Auto Update\RebootRequired'
+    }
+    $sessionManager = Get-ItemProperty -LiteralPath 'HKLM:\SYSTEM\CurrentControlSet\Control\Session Manager' -ErrorAction SilentlyContinue
+    if ($null -ne $sessionManager -and $sessionManager.PSObject.Properties['PendingFileRenameOperations']) {
+        if (@($sessionManager.PendingFileRenameOperations | Where-Object { $_ }).Count -gt 0) {
+            'Session Manager\PendingFileRenameOperations'
+        }
+    }
+    $updates = Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Updates' -ErrorAction SilentlyContinue
+    if ($null -ne $updates -and $updates.PSObject.Properties['UpdateExeVolatile'] -and $updates.UpdateExeVolatile -ne 0) {
+        'Updates\UpdateExeVolatile'
+    }
+}
+
+function Get-ErrorReason {
+    # The message of a caught error without its final full stop; for a failed .NET method call,
+    # the message of the .NET exception rather than PowerShell's "Exception calling ..." wrapper.
+    param([System.Management.Automation.ErrorRecord] $ErrorRecord)
+    $exception = $ErrorRecord.Exception
+    if ($exception -is [System.Management.Automation.MethodInvocationException] -and $null -ne $exception.InnerException) {
+        $exception = $exception.InnerException
+    }
+    $exception.Message.Trim().TrimEnd('.')
+}
+
+function Assert-PackageExists {
+    param([string] $Path)
+    if (-not (Test-Path -LiteralPath $Path -PathType Leaf)) {
+        throw "The package file $Path does not exist. Download the package again."
+    }
+}
+
+function Get-Sha256Hex {
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)] [string] $Path)
+    $stream = [System.IO.File]::OpenRead((Resolve-FullPath -Path $Path))
+    $sha256 = [System.Security.Cryptography.SHA256]::Create()
+    try {
+        [BitConverter]::ToString($sha256.ComputeHash($stream)).Replace('-', '')
+    }
+    finally {
+        $sha256.Dispose()
+        $stream.Dispose()
+    }
+}
+
+function Assert-MicrosoftSignature {
+    param([string] $Path)
+    $signature = Get-AuthenticodeSignature -LiteralPath $Path
+    if ($signature.Status -ne 'Valid') {
+        throw "The Authenticode signature of $Path is not valid ($($signature.Status)). Download the package again from Microsoft."
+    }
+    if ($signature.SignerCertificate.Subject -notlike '*O=Microsoft Corporation*') {
+        throw "$Path is signed by '$($signature.SignerCertificate.Subject)', not by Microsoft Corporation. Use the package Microsoft publishes."
+    }
+}
+
+function Save-FromHttps {
+    param([string] $Source, [string] $Destination)
+    # Windows PowerShell may default to TLS 1.0; update servers expect TLS 1.2.
+    [Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12
+    try {
+        Invoke-WebRequest -Uri $Source -OutFile $Destination -UseBasicParsing -ErrorAction Stop
+    }
+    catch {
+        throw "Download of $Source failed: $(Get-ErrorReason $_). Check the address and that this server can reach it."
+    }
+}
+
+function Save-FromShare {
+    param([string] $Source, [string] $Destination)
+    try {
+        Copy-Item -LiteralPath $Source -Destination $Destination -Force -ErrorAction Stop
+    }
+    catch {
+        throw "Copy of $Source failed: $(Get-ErrorReason $_). Check the share path and that this account can read it."
+    }
+}
+
+function Expand-ZipPackage {
+    [CmdletBinding()]
+    param([string] $Path, [string] $Destination)
+    Add-Type -AssemblyName System.IO.Compression.FileSystem
+    try {
+        $archive = [System.IO.Compression.ZipFile]::OpenRead((Resolve-FullPath -Path $Path))
+    }
+    catch {
+        throw "The package $Path is not a readable zip file ($(Get-ErrorReason $_)). Download the package again."
+    }
+    try {
+        foreach ($entry in $archive.Entries) {
+            Expand-ZipEntry -Entry $entry -Path $Path -Destination $Destination
+        }
+    }
+    finally {
+        $archive.Dispose()
+    }
+}
+
+function Expand-ZipEntry {
+    # One entry, overwriting an earlier extraction (the step is safe to retry); never outside
+    # the destination folder, whatever the entry's name says.
+    [CmdletBinding()]
+    param($Entry, [string] $Path, [string] $Destination)
+    $root = (Resolve-FullPath -Path $Destination).TrimEnd('\', '/') + [System.IO.Path]::DirectorySeparatorChar
+    $target = [System.IO.Path]::GetFullPath([System.IO.Path]::Combine($root, $Entry.FullName))
+    if (-not $target.StartsWith($root, [StringComparison]::OrdinalIgnoreCase)) {
+        throw "The package $Path contains the entry '$($Entry.FullName)', which points outside $Destination. The package is not genuine; do not use it."
+    }
+    if ($Entry.Name -eq '') {
+        [void] [System.IO.Directory]::CreateDirectory($target)
+        return
+    }
+    [void] [System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($target))
+    [System.IO.Compression.ZipFileExtensions]::ExtractToFile($Entry, $target, $true)
+}
+
+function Get-ModuleHolder {
+    # Both management modules load Microsoft.Rtc.Management.dll; a process holding it keeps the
+    # files the installer must replace in use. PowerShell turns a failing property read into
+    # $null, so a process whose modules cannot be read (another user's, 32-bit) has no module
+    # list at all, while a readable PowerShell process always lists some.
+    $candidates = @(Get-Process -Name 'powershell', 'powershell_ise', 'pwsh' -ErrorAction SilentlyContinue | Where-Object { $_.Id -ne $PID })
+    foreach ($process in $candidates) {
+        $modules = @($process.Modules | Where-Object { $null -ne $_ })
+        if ($modules.Count -eq 0) {
+            "$($process.Id) ($($process.ProcessName), could not be inspected)"
+        }
+        elseif (@($modules | Where-Object { $_.ModuleName -like 'Microsoft.Rtc.Management*' }).Count -gt 0) {
+            "$($process.Id) ($($process.ProcessName), started $(Format-StartTime $process.StartTime))"
+        }
+    }
+}
+
+function Format-StartTime {
+    param($Time)
+    if ($null -eq $Time) {
+        return 'at an unknown time'
+    }
+    ([datetime] $Time).ToString('yyyy-MM-dd HH:mm:ss', [Globalization.CultureInfo]::InvariantCulture)
+}
+
+function Get-SkypeForBusinessVersion {
+    $components = @(Get-CsServerPatchVersion)
+    if ($components.Count -eq 0) {
+        throw 'Get-CsServerPatchVersion listed no components, so the installed patch version is unknown. Check that Skype for Business Server is installed on this server.'
+    }
+    foreach ($component in $components) {
+        Write-Output "$($component.ComponentName) $($component.Version)"
+    }
+    Get-HighestVersion -Versions @($components | ForEach-Object { $_.Version })
+}
+
+function Get-Lync2013Version {
+    # Lync Server 2013 has no Get-CsServerPatchVersion; the installed products say it.
+    $keys = @(
+        'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\*',
+        'HKLM:\SOFTWARE\Wow6432Node\Microsoft\Windows\CurrentVersion\Uninstall\*'
+    )
+    $products = @(Get-ItemProperty -Path $keys -ErrorAction SilentlyContinue | Where-Object { $_.PSObject.Properties['DisplayName'] -and $_.DisplayName -like 'Microsoft Lync Server 2013*' -and $_.PSObject.Properties['DisplayVersion'] })
+    if ($products.Count -eq 0) {
+        throw 'No Microsoft Lync Server 2013 products are listed under installed programs, so the installed patch version is unknown. Check that Lync Server 2013 is installed on this server.'
+    }
+    foreach ($item in $products) {
+        Write-Output "$($item.DisplayName) $($item.DisplayVersion)"
+    }
+    Get-HighestVersion -Versions @($products | ForEach-Object { $_.DisplayVersion })
+}
+
+function Get-HighestVersion {
+    param([string[]] $Versions)
+    $highest = $Versions | ForEach-Object { [version] $_ } | Sort-Object -Descending | Select-Object -First 1
+    $highest.ToString()
+}
+
+# ---- exported functions: one per catalog step ----
 
 function Assert-PatchBotCsAdministrator {
     [CmdletBinding()]
@@ -14,11 +238,11 @@ function Assert-PatchBotCsAdministrator {
     # such as CsAdministrator; a membership added after sign-in is not there until the next one.
     $lines = @(whoami.exe /groups /fo csv /nh)
     if ($LASTEXITCODE -ne 0) {
-        throw "whoami /groups failed with exit code $LASTEXITCODE."
+        throw "whoami.exe /groups failed with exit code $LASTEXITCODE, so membership of CsAdministrator could not be checked. Run whoami /groups on the server to see why."
     }
     $groups = @($lines | ConvertFrom-Csv -Header 'Name', 'Type', 'Sid', 'Attributes')
     $match = @($groups | Where-Object { $_.Name -like '*\CsAdministrator' })
-    $account = [Security.Principal.WindowsIdentity]::GetCurrent().Name
+    $account = Get-AccountName
     if ($match.Count -eq 0) {
         throw "$account is not a member of CsAdministrator (whoami /groups). Add the account, sign in again, then retry."
     }
@@ -28,23 +252,7 @@ function Assert-PatchBotCsAdministrator {
 function Assert-PatchBotNoPendingReboot {
     [CmdletBinding()]
     param()
-    $reasons = New-Object System.Collections.Generic.List[string]
-    if (Test-Path -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending') {
-        $reasons.Add('Component Based Servicing\RebootPending')
-    }
-    if (Test-Path -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired') {
-        $reasons.Add('WindowsUpdate\Auto Update\RebootRequired')
-    }
-    $sessionManager = Get-ItemProperty -LiteralPath 'HKLM:\SYSTEM\CurrentControlSet\Control\Session Manager' -ErrorAction SilentlyContinue
-    if ($null -ne $sessionManager -and $sessionManager.PSObject.Properties['PendingFileRenameOperations']) {
-        if (@($sessionManager.PendingFileRenameOperations | Where-Object { $_ }).Count -gt 0) {
-            $reasons.Add('Session Manager\PendingFileRenameOperations')
-        }
-    }
-    $updates = Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Updates' -ErrorAction SilentlyContinue
-    if ($null -ne $updates -and $updates.PSObject.Properties['UpdateExeVolatile'] -and $updates.UpdateExeVolatile -ne 0) {
-        $reasons.Add('Updates\UpdateExeVolatile')
-    }
+    $reasons = @(Get-PendingRestartReason)
     if ($reasons.Count -gt 0) {
         throw "A restart is pending ($($reasons -join '; ')). Restart the server before updating it."
     }
@@ -62,13 +270,13 @@ function Assert-PatchBotFreeSpace {
         [int] $MinimumGB
     )
     # The installer unpacks to the system drive as well as using the staging folder.
-    $drives = @($env:SystemDrive, [IO.Path]::GetPathRoot($Path)) | ForEach-Object { $_.TrimEnd('\').ToUpperInvariant() } | Select-Object -Unique
+    $drives = @(Get-LocalDriveName -Path $Path) + @($env:SystemDrive) | Where-Object { $_ } | ForEach-Object { $_.ToUpperInvariant() } | Select-Object -Unique
     foreach ($drive in $drives) {
-        $info = New-Object System.IO.DriveInfo -ArgumentList $drive
-        # 1073741824 bytes = 1 GB (spelled out: the 1GB literal suffix trips some PowerShell parsers).
-        $freeGb = [math]::Round($info.AvailableFreeSpace / 1073741824, 1)
-        if ($freeGb -lt $MinimumGB) {
-            throw "Only $freeGb GB free on $drive; the update needs at least $MinimumGB GB."
+        $free = Get-DriveFreeBytes -Drive $drive
+        # Shown rounded down to 0.1 GB, so a shortfall never reads as enough.
+        $freeGb = [math]::Floor($free / $script:BytesPerGB * 10) / 10
+        if ($free -lt [double] $MinimumGB * $script:BytesPerGB) {
+            throw "Only $freeGb GB free on $drive; the update needs at least $MinimumGB GB. Free up space on $drive, then retry."
         }
         Write-Output "$drive $freeGb GB free (needs $MinimumGB GB)."
     }
@@ -83,22 +291,21 @@ function Save-PatchBotPackage {
         [Parameter(Mandatory = $true)]
         [string] $Destination
     )
+    $fromWeb = $Source -like 'https://*'
+    if (-not $fromWeb -and $Source -notlike '\\*') {
+        throw "The package source '$Source' is neither an https:// URL nor a UNC path (\\server\share\file). Correct the package source, then retry."
+    }
     $folder = Split-Path -Parent $Destination
     if (-not (Test-Path -LiteralPath $folder)) {
-        New-Item -ItemType Directory -Path $folder -Force | Out-Null
+        New-Item -ItemType Directory -Path $folder -Force -ErrorAction Stop | Out-Null
     }
-    if ($Source -like 'https://*') {
-        # Windows PowerShell 5.1 may default to TLS 1.0; update servers expect TLS 1.2.
-        [Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12
-        Invoke-WebRequest -Uri $Source -OutFile $Destination -UseBasicParsing
-    }
-    elseif ($Source -like '\\*') {
-        Copy-Item -LiteralPath $Source -Destination $Destination -Force
+    if ($fromWeb) {
+        Save-FromHttps -Source $Source -Destination $Destination
     }
     else {
-        throw "Package source must be an https:// URL or a UNC path, not '$Source'."
+        Save-FromShare -Source $Source -Destination $Destination
     }
-    $size = (Get-Item -LiteralPath $Destination).Length
+    $size = (Get-Item -LiteralPath $Destination -ErrorAction Stop).Length
     Write-Output "Saved $Source to $Destination ($size bytes)."
 }
 
@@ -112,18 +319,14 @@ function Assert-PatchBotFileHash {
         [ValidatePattern('^[0-9A-Fa-f]{64}$')]
         [string] $Sha256
     )
-    $actual = (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash
-    if ($actual -ne $Sha256.ToUpperInvariant()) {
-        throw "SHA-256 of $Path is $actual, expected $($Sha256.ToUpperInvariant()). The package is not the published one."
+    Assert-PackageExists -Path $Path
+    $actual = Get-Sha256Hex -Path $Path
+    $expected = $Sha256.ToUpperInvariant()
+    if ($actual -ne $expected) {
+        throw "SHA-256 of $Path is $actual, expected $expected. The package is not the published one; download it again."
     }
     if ($Path -like '*.exe') {
-        $signature = Get-AuthenticodeSignature -LiteralPath $Path
-        if ($signature.Status -ne 'Valid') {
-            throw "The Authenticode signature of $Path is not valid ($($signature.Status))."
-        }
-        if ($signature.SignerCertificate.Subject -notlike '*O=Microsoft Corporation*') {
-            throw "$Path is signed by '$($signature.SignerCertificate.Subject)', not by Microsoft Corporation."
-        }
+        Assert-MicrosoftSignature -Path $Path
     }
     Write-Output "SHA-256 $actual matches."
 }
@@ -140,22 +343,23 @@ function Expand-PatchBotPackage {
         [Parameter(Mandatory = $true)]
         [string] $Installer
     )
+    Assert-PackageExists -Path $Path
+    if ($Path -notlike '*.zip' -and $Path -notlike '*.exe') {
+        throw "The package $Path is neither a .zip nor an .exe file, so it cannot be extracted. Use the package Microsoft publishes."
+    }
     if (-not (Test-Path -LiteralPath $Destination)) {
-        New-Item -ItemType Directory -Path $Destination -Force | Out-Null
-    }
-    if ($Path -like '*.zip') {
-        Expand-Archive -LiteralPath $Path -DestinationPath $Destination -Force
-    }
-    elseif ($Path -like '*.exe') {
-        # The cumulative update ships as the installer itself.
-        Copy-Item -LiteralPath $Path -Destination (Join-Path $Destination $Installer) -Force
-    }
-    else {
-        throw "Do not know how to extract $Path (expected .zip or .exe)."
+        New-Item -ItemType Directory -Path $Destination -Force -ErrorAction Stop | Out-Null
     }
     $target = Join-Path $Destination $Installer
-    if (-not (Test-Path -LiteralPath $target)) {
-        throw "$Installer was not found in the package $Path."
+    if ($Path -like '*.zip') {
+        Expand-ZipPackage -Path $Path -Destination $Destination
+    }
+    else {
+        # The cumulative update ships as the installer itself.
+        Copy-Item -LiteralPath $Path -Destination $target -Force -ErrorAction Stop
+    }
+    if (-not (Test-Path -LiteralPath $target -PathType Leaf)) {
+        throw "$Installer was not found in the package $Path. Check that the package is the update for this product."
     }
     Write-Output "$Installer is ready in $Destination."
 }
@@ -167,23 +371,9 @@ function Assert-PatchBotNoOtherShells {
         [ValidateSet('Lync', 'SkypeForBusiness')]
         [string] $Module
     )
-    # Both management modules load Microsoft.Rtc.Management.dll; a process holding it keeps the
-    # files the installer must replace in use.
-    $candidates = @(Get-Process -Name 'powershell', 'powershell_ise', 'pwsh' -ErrorAction SilentlyContinue | Where-Object { $_.Id -ne $PID })
-    $holders = New-Object System.Collections.Generic.List[string]
-    foreach ($process in $candidates) {
-        try {
-            $loaded = @($process.Modules | Where-Object { $_.ModuleName -like 'Microsoft.Rtc.Management*' })
-            if ($loaded.Count -gt 0) {
-                $holders.Add("$($process.Id) ($($process.ProcessName), started $($process.StartTime))")
-            }
-        }
-        catch {
-            $holders.Add("$($process.Id) ($($process.ProcessName), could not be inspected)")
-        }
-    }
+    $holders = @(Get-ModuleHolder)
     if ($holders.Count -gt 0) {
-        throw "Other PowerShell processes may have the $Module module loaded: PID $($holders -join ', '). Close them first."
+        throw "Other PowerShell processes may have the $Module module loaded: PID $($holders -join ', '). Close them, then retry."
     }
     Write-Output "No other PowerShell process holds the $Module module."
 }
@@ -195,30 +385,13 @@ function Get-PatchBotPatchVersion {
         [ValidateSet('Lync2013', 'SkypeForBusiness')]
         [string] $Product
     )
+    # Writes one line per component, then the highest version alone on the last line.
     if ($Product -eq 'SkypeForBusiness') {
-        $components = @(Get-CsServerPatchVersion)
-        foreach ($component in $components) {
-            Write-Output "$($component.ComponentName) $($component.Version)"
-        }
-        $versions = @($components | ForEach-Object { [version] $_.Version })
+        Get-SkypeForBusinessVersion
     }
     else {
-        # Lync Server 2013 has no Get-CsServerPatchVersion; the installed products say it.
-        $keys = @(
-            'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\*',
-            'HKLM:\SOFTWARE\Wow6432Node\Microsoft\Windows\CurrentVersion\Uninstall\*'
-        )
-        $products = @(Get-ItemProperty -Path $keys -ErrorAction SilentlyContinue | Where-Object { $_.PSObject.Properties['DisplayName'] -and $_.DisplayName -like 'Microsoft Lync Server 2013*' -and $_.PSObject.Properties['DisplayVersion'] })
-        foreach ($item in $products) {
-            Write-Output "$($item.DisplayName) $($item.DisplayVersion)"
-        }
-        $versions = @($products | ForEach-Object { [version] $_.DisplayVersion })
+        Get-Lync2013Version
     }
-    if ($versions.Count -eq 0) {
-        throw "No installed $Product components were found."
-    }
-    $highest = $versions | Sort-Object -Descending | Select-Object -First 1
-    Write-Output $highest.ToString()
 }
 
 function Assert-PatchBotPatchVersion {
@@ -233,7 +406,7 @@ function Assert-PatchBotPatchVersion {
     )
     $installed = @(Get-PatchBotPatchVersion -Product $Product) | Select-Object -Last 1
     if ([version] $installed -lt [version] $Expected) {
-        throw "Installed patch version is $installed; expected $Expected or later."
+        throw "Installed patch version is $installed; expected $Expected or later. The update did not take effect: see the installer log, then run the update again."
     }
     Write-Output "Patch version $installed (expected $Expected)."
 }
@@ -244,8 +417,8 @@ function Install-PatchBotUpdate {
         [Parameter(Mandatory = $true)]
         [string] $Installer
     )
-    if (-not (Test-Path -LiteralPath $Installer)) {
-        throw "Cannot find the installer $Installer."
+    if (-not (Test-Path -LiteralPath $Installer -PathType Leaf)) {
+        throw "Cannot find the installer $Installer. Extract the package again."
     }
     $process = Start-Process -FilePath $Installer -ArgumentList '/silentmode' -Wait -PassThru
     # The runner reads the exit code from $LASTEXITCODE, as for any native program.
@@ -265,14 +438,18 @@ function Assert-PatchBotCsServicesRunning {
     [CmdletBinding()]
     param()
     $services = @(Get-CsWindowsService)
+    if ($services.Count -eq 0) {
+        throw 'Get-CsWindowsService listed no services, so they cannot be confirmed as running. Check the server with Get-CsWindowsService.'
+    }
     foreach ($service in $services) {
         Write-Output "$($service.Status) $($service.Name)"
     }
     $down = @($services | Where-Object { $_.Status -ne 'Running' })
     if ($down.Count -gt 0) {
         $names = @($down | ForEach-Object { "$($_.Name) ($($_.Status))" })
-        throw "Not running: $($names -join ', ')."
+        throw "Not running: $($names -join ', '). Start them with Start-CsWindowsService, or see the Lync Server event log for why they stopped."
     }
+    Write-Output "All $($services.Count) Cs services are running."
 }
 
 Export-ModuleMember -Function @(
