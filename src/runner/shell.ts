@@ -73,6 +73,7 @@ export class ShellSession {
       executableOptions: spec.executableOptions,
       outputEncoding: 'utf-8',
       throwOnInvocationError: false,
+      spawnOptions: { env: shellEnvironment(process.env) },
     });
     const internals = this.ps as unknown as ShellInternals;
     this.child = internals.process;
@@ -183,6 +184,17 @@ export class ShellSession {
   private partial(): { stdout: string; stderr: string } {
     return { stdout: stripDelimiters(this.partialOut), stderr: stripDelimiters(this.partialErr) };
   }
+}
+
+/**
+ * pwsh 7 outside Windows writes terminal control sequences to redirected stdout unless TERM is
+ * `dumb` or NO_COLOR is set (even with no TERM at all): `ESC[?1h ESC[?1l` around every line it
+ * reads, and colours in error messages. They end up on the marker's line, and one trailing a
+ * delimiter in the same chunk hides it from child-shell's end-of-output check (the call hangs).
+ * Windows PowerShell ignores both variables; the programs a step starts only lose colours.
+ */
+function shellEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...env, TERM: 'dumb', NO_COLOR: '1' };
 }
 
 function stripDelimiters(text: string): string {
