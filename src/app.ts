@@ -30,6 +30,8 @@ export interface AppOptions {
   now?: () => Date;
   /** How often undecided runs expire, silent runners are noticed and downtime warnings go out. */
   sweepIntervalMs?: number;
+  /** Longest a request body may take to arrive in full (default 10 s); tests shorten it. */
+  bodyTimeoutMs?: number;
 }
 
 /**
@@ -71,6 +73,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     logger,
     store,
     backend: runs.dispatcher,
+    bodyTimeoutMs: options.bodyTimeoutMs,
     createBot: (adapter) => {
       notifier = new Notifier({
         store,

@@ -16,14 +16,20 @@ import {
   type ApiErrorBody,
   type ResultAck,
 } from '../protocol/validate-messages.js';
+import {
+  DEFAULT_BODY_TIMEOUT_MS,
+  isJsonContentType,
+  readJsonBody,
+  tooLarge,
+  UNSUPPORTED_MEDIA_TYPE,
+  type BodyRefusal,
+} from './body-reader.js';
 import type { RefusalEvent, RefusalEventReason, RegisteredRunner, RunnerBackend } from './runner-backend.js';
 
 export type { RefusalEvent, RefusalEventReason } from './runner-backend.js';
 
 export const DEFAULT_LONG_POLL_MS = 25_000;
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
-/** Past the cap the body is still drained (so the runner can read the 413) up to this multiple, then cut. */
-const DRAIN_FACTOR = 16;
 
 export interface RunnerApiOptions {
   backend: RunnerBackend;
@@ -32,6 +38,8 @@ export interface RunnerApiOptions {
   /** Longest a poll waits for a job before answering 204 (default 25 s, below common proxy idle timeouts). */
   longPollMs?: number;
   maxBodyBytes?: number;
+  /** Longest a body may take to arrive in full (default 10 s). */
+  bodyTimeoutMs?: number;
   clockSkewMs?: number;
   /** Retry-After sent with the 503 that ends long-polls on shutdown. */
   shutdownRetryAfterSeconds?: number;
@@ -67,6 +75,7 @@ export function mountRunnerApi(server: Server, options: RunnerApiOptions): Runne
   const { backend, logger } = options;
   const longPollMs = options.longPollMs ?? DEFAULT_LONG_POLL_MS;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const bodyLimits = { maxBytes: maxBodyBytes, timeoutMs: options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS };
   const clockSkewMs = options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
   const retryAfter = String(options.shutdownRetryAfterSeconds ?? 5);
   const verifier = new RequestVerifier<RegisteredRunner>({
@@ -103,15 +112,16 @@ export function mountRunnerApi(server: Server, options: RunnerApiOptions): Runne
   }
 
   async function admit(req: Request, res: Response): Promise<Admitted | null> {
-    const raw = await readBody(req, maxBodyBytes, () => {
+    // Type and size are checked before the signature: an unauthenticated caller can make the bot
+    // read at most the cap, for at most the read timeout, and never in any other format than JSON.
+    const raw = await readBody(req, bodyLimits, () => {
       if (!warnedAboutBodyParser)
         logger.warn('a body parser read the runner API body first; mount it per route');
       warnedAboutBodyParser = true;
     });
     if (raw === 'runner-gone') return null;
-    if (raw === 'too-large') {
-      const message = `The body is larger than ${maxBodyBytes} bytes.`;
-      reply(res, 413, { error: 'too-large', message }, { Connection: 'close' });
+    if (!Buffer.isBuffer(raw)) {
+      reply(res, raw.status, { error: raw.error, message: raw.message }, { Connection: 'close' });
       return null;
     }
     const { method = '', url: path = '', headers } = req;
@@ -281,36 +291,21 @@ function sameServer(a: string, b: string): boolean {
   return normal(a) === normal(b);
 }
 
-/** The exact body bytes, 'too-large' past the cap, or 'runner-gone' if the connection dropped mid-body. */
-function readBody(
+/** The exact body bytes, a refusal (not JSON, past the cap, too slow), or 'runner-gone' if the connection dropped mid-body. */
+async function readBody(
   req: Request,
-  maxBytes: number,
+  limits: { maxBytes: number; timeoutMs: number },
   onPreParsed: () => void,
-): Promise<Buffer | 'too-large' | 'runner-gone'> {
+): Promise<Buffer | BodyRefusal | 'runner-gone'> {
   const restifyReq = req as Request & { _readBody?: boolean; rawBody?: unknown };
   if (restifyReq._readBody === true || req.readableEnded) {
     onPreParsed();
+    if (!isJsonContentType(req.headers['content-type'])) return UNSUPPORTED_MEDIA_TYPE;
     const raw = restifyReq.rawBody ?? req.body;
     const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(typeof raw === 'string' ? raw : '', 'utf8');
-    return Promise.resolve(bytes.length > maxBytes ? 'too-large' : bytes);
+    return bytes.length > limits.maxBytes ? tooLarge(limits.maxBytes) : bytes;
   }
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes * DRAIN_FACTOR) return Promise.resolve('too-large');
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    req.on('data', (chunk: Buffer) => {
-      total += chunk.length;
-      if (total <= maxBytes) chunks.push(chunk);
-      else if (total > maxBytes * DRAIN_FACTOR) {
-        req.destroy();
-        resolve('too-large');
-      }
-    });
-    req.on('end', () => resolve(total > maxBytes ? 'too-large' : Buffer.concat(chunks)));
-    req.on('error', () => resolve('runner-gone'));
-    req.on('close', () =>
-      resolve(req.complete ? (total > maxBytes ? 'too-large' : Buffer.concat(chunks)) : 'runner-gone'),
-    );
-  });
+  const body = await readJsonBody(req, limits);
+  if (body.ok) return body.bytes;
+  return body.refusal ?? 'runner-gone';
 }

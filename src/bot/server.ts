@@ -1,16 +1,17 @@
-import type { TurnContext } from 'botbuilder';
+import type { Activity, TurnContext } from 'botbuilder';
 import {
   CloudAdapter,
   ConfigurationBotFrameworkAuthentication,
   type ConfigurationBotFrameworkAuthenticationOptions,
 } from 'botbuilder';
-import restify, { type Server } from 'restify';
+import restify, { type Request, type Response, type Server } from 'restify';
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
 import { createTranslator, resolveLocale } from '../i18n/index.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { activityShapeProblem } from './activity-shape.js';
+import { DEFAULT_BODY_TIMEOUT_MS, readJsonBody } from './body-reader.js';
 import type { PatchBot } from './patch-bot.js';
 import { mountRunnerApi, type RunnerApi } from './runner-api.js';
 import type { RunnerBackend } from './runner-backend.js';
@@ -32,18 +33,52 @@ export interface BotServerDeps {
   /** The bot is created after the adapter (it needs the adapter for proactive sends). */
   createBot(adapter: CloudAdapter): PatchBot;
   onRunnerRefusal?: Parameters<typeof mountRunnerApi>[1]['onRefusal'];
+  /** Longest a request body may take to arrive in full (default 10 s). */
+  bodyTimeoutMs?: number;
 }
 
 const MAX_ACTIVITY_BYTES = 512 * 1024;
 /** How long close() lets requests already being handled finish before cutting their connections. */
 const CLOSE_GRACE_MS = 10_000;
 
-export function createAdapter(config: Pick<Config, 'bot'>, logger: Logger): CloudAdapter {
+/**
+ * CloudAdapter.process() answers an authentication failure with the error's own text (a key
+ * fetch that failed names the URL and the DNS error) and parses bodies only through a body
+ * parser mounted in front of it. This adapter lets the route authenticate first and then run
+ * the turn, so each failure gets a fixed answer and the detail stays in the log.
+ */
+export class PatchBotAdapter extends CloudAdapter {
+  constructor(readonly auth: ConfigurationBotFrameworkAuthentication) {
+    super(auth);
+  }
+
+  async authenticate(activity: Activity, authHeader: string) {
+    return this.auth.authenticateRequest(activity, authHeader);
+  }
+
+  runTurn(
+    authenticated: Awaited<ReturnType<PatchBotAdapter['authenticate']>>,
+    activity: Activity,
+    logic: (context: TurnContext) => Promise<void>,
+  ) {
+    return this.processActivity(authenticated, activity, logic);
+  }
+}
+
+/** Fixed answers for the edge's failures: what went wrong in detail is only logged. */
+const AUTH_REFUSED = { error: 'unauthorized', message: 'The request is not authenticated.' };
+const AUTH_UNAVAILABLE = {
+  error: 'auth-unavailable',
+  message: 'The bot cannot check credentials right now; retry later.',
+};
+const TURN_FAILED = { error: 'internal', message: 'The bot could not handle this activity.' };
+
+export function createAdapter(config: Pick<Config, 'bot'>, logger: Logger): PatchBotAdapter {
   // Real JWT validation whenever MicrosoftAppId is set; none only in lab mode (empty id).
   const auth = new ConfigurationBotFrameworkAuthentication(
     config.bot as ConfigurationBotFrameworkAuthenticationOptions,
   );
-  const adapter = new CloudAdapter(auth);
+  const adapter = new PatchBotAdapter(auth);
   adapter.onTurnError = async (context: TurnContext, error: Error) => {
     const ref = randomUUID().slice(0, 8);
     logger.error(
@@ -70,30 +105,65 @@ export async function startBotServer(deps: BotServerDeps): Promise<BotServer> {
   const adapter = createAdapter(config, logger);
   const bot = deps.createBot(adapter);
 
-  server.post(
-    '/api/messages',
-    restify.plugins.bodyParser({ maxBodySize: MAX_ACTIVITY_BYTES, mapParams: false }),
-    async (req, res) => {
-      const problem = activityShapeProblem(req.body);
-      if (problem) {
-        res.send(400, { error: problem });
-        return;
-      }
-      await adapter.process(req, res, (context) => bot.run(context));
-    },
-  );
+  const bodyLimits = {
+    maxBytes: MAX_ACTIVITY_BYTES,
+    timeoutMs: deps.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS,
+  };
+  // JSON only, read here (never restify's bodyParser: its multipart parser writes uploads to the
+  // temp folder before anyone is authenticated).
+  server.post('/api/messages', async (req: Request, res: Response) => {
+    const body = await readJsonBody(req, bodyLimits);
+    if (!body.ok) {
+      if (body.refusal) answer(res, body.refusal.status, body.refusal, { Connection: 'close' });
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body.bytes));
+    } catch {
+      answer(res, 400, { error: 'malformed-json', message: 'The body is not valid UTF-8 JSON.' });
+      return;
+    }
+    const problem = activityShapeProblem(parsed);
+    if (problem) {
+      answer(res, 400, { error: problem });
+      return;
+    }
+    const activity = withDates(parsed as Activity);
+    const header = req.headers.authorization ?? '';
+    let authenticated;
+    try {
+      authenticated = await adapter.authenticate(activity, header);
+    } catch (error) {
+      const refused = (error as { statusCode?: unknown }).statusCode === 401;
+      logger.warn(
+        { err: error, remote: req.socket?.remoteAddress ?? null, activityId: activity.id },
+        refused
+          ? 'activity refused: not authenticated'
+          : 'activity refused: credentials could not be checked',
+      );
+      if (refused) answer(res, 401, AUTH_REFUSED, { 'WWW-Authenticate': 'Bearer' });
+      else answer(res, 503, AUTH_UNAVAILABLE, { 'Retry-After': '5' });
+      return;
+    }
+    try {
+      const invoke = await adapter.runTurn(authenticated, activity, (context) => bot.run(context));
+      answer(res, invoke?.status ?? 200, invoke?.body as object | undefined);
+    } catch (error) {
+      logger.error({ err: error, activityId: activity.id }, 'activity failed');
+      answer(res, 500, TURN_FAILED);
+    }
+  });
+  // Cheap and side-effect free: anyone may call these, as often as they like.
   server.get('/healthz', (_req, res, next) => {
     res.send(200, { status: 'ok' });
     return next();
   });
-  server.get('/readyz', async (_req, res) => {
-    try {
-      await store.close();
-      res.send(200, { status: 'ready' });
-    } catch (error) {
-      logger.error({ err: error }, 'store not writable');
-      res.send(503, { status: 'store not writable' });
-    }
+  server.get('/readyz', (_req, res, next) => {
+    const health = store.health();
+    if (health.ok) res.send(200, { status: 'ready' });
+    else res.send(503, { status: 'store not writable' });
+    return next();
   });
   // While closing, every answer ends its keep-alive connection (see close()).
   let closing = false;
@@ -103,6 +173,7 @@ export async function startBotServer(deps: BotServerDeps): Promise<BotServer> {
   });
   const runnerApi = mountRunnerApi(server, {
     backend: deps.backend,
+    bodyTimeoutMs: deps.bodyTimeoutMs,
     logger: logger.child({ area: 'runner-api' }),
     longPollMs: config.longPollMs,
     onRefusal: deps.onRunnerRefusal,
@@ -140,4 +211,27 @@ export async function startBotServer(deps: BotServerDeps): Promise<BotServer> {
       }
     },
   };
+}
+
+function answer(res: Response, status: number, body?: object, headers: Record<string, string> = {}): void {
+  if (res.headersSent || res.writableEnded || res.destroyed) return;
+  for (const [name, value] of Object.entries(headers)) res.header(name, value);
+  if (body === undefined) res.send(status);
+  else res.send(status, body);
+}
+
+/** What botbuilder's own request handling does to an activity's time fields before a turn. */
+function withDates(activity: Activity): Activity {
+  const raw = activity as unknown as Record<string, unknown>;
+  for (const [field, rawField] of [
+    ['timestamp', 'rawTimestamp'],
+    ['expiration', 'rawExpiration'],
+    ['localTimestamp', 'rawLocalTimestamp'],
+  ] as const) {
+    if (typeof raw[field] === 'string') {
+      raw[rawField] = raw[field];
+      raw[field] = new Date(raw[field]);
+    }
+  }
+  return activity;
 }

@@ -75,6 +75,7 @@ export class LowdbStore implements Store {
   private readonly warn: RegistryWarn;
   /** performance.now() of the last hot-file write. */
   private writtenAt = performance.now();
+  private lastWriteFailed = false;
 
   private constructor(
     readonly dir: string,
@@ -253,6 +254,10 @@ export class LowdbStore implements Store {
     return this.mutate(() => this.outboxes.markSending(id));
   }
 
+  health(): { ok: boolean } {
+    return { ok: !this.lastWriteFailed };
+  }
+
   /**
    * Waits for pending mutations and writes once more (callers change runs in place); rejects
    * when the file cannot be written. The store stays usable, and keeps the lock until the
@@ -274,9 +279,11 @@ export class LowdbStore implements Store {
     try {
       await this.db.write();
     } catch (error) {
+      this.lastWriteFailed = true;
       undo();
       throw new StoreWriteError(this.file, error);
     }
+    this.lastWriteFailed = false;
     this.writtenAt = performance.now();
     await this.outboxes.hotFileWritten();
   }

@@ -108,6 +108,12 @@ export interface Store {
   /** Records that a 'send' is about to go to Teams (sendingSince), before it goes. */
   markSending(id: number): Promise<void>;
 
+  /**
+   * Whether the last write reached the disk (true before any write). Read by /readyz: cheap, no
+   * I/O, so anyone may ask as often as they like without touching the store.
+   */
+  health(): { ok: boolean };
+
   /** Finishes pending writes; rejects if the file cannot be written. The store stays usable. */
   close(): Promise<void>;
 }
