@@ -33,10 +33,10 @@ export interface CommandElement {
   /** AST node type, e.g. StringConstantExpressionAst, CommandParameterAst. */
   type: string;
   text: string;
-  /** A string constant's value, or a parameter's name. */
-  value?: string;
-  /** A string constant's kind: BareWord, SingleQuoted, DoubleQuoted, ... */
-  quote?: string;
+  /** A string constant's value, or a parameter's name; null for anything else. */
+  value: string | null;
+  /** A string constant's kind (BareWord, SingleQuoted, DoubleQuoted, ...); null for anything else. */
+  quote: string | null;
 }
 
 export interface CommandDetail {

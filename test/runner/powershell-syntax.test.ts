@@ -1,23 +1,20 @@
-import { readFile } from 'node:fs/promises';
+import { relative } from 'node:path';
 import fc from 'fast-check';
-import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  PRODUCT_FAMILIES,
-  planUpdate,
-  psQuote,
-  type ProductFamily,
-  type ServerProfile,
-  type UpdateRequest,
-} from '../../src/procedure/index.js';
-import { labServerSpec } from '../../src/lab/servers.js';
-import { newNonce, sessionInitCommands, wrapCommand } from '../../src/runner/envelope.js';
+import { beforeAll, expect, it } from 'vitest';
+import { psQuote } from '../../src/procedure/index.js';
+import { wrapCommand } from '../../src/runner/envelope.js';
 import { PATCHBOT_MODULE_PATH } from '../../src/runner/shell-config.js';
-import { powershellParser, type ParsedScript } from './ps-parse.js';
+import { sessionLines, stepCommands } from '../powershell/emitted-commands.js';
+import { checkFloor, REPO_ROOT, type FloorInput, type FloorResult } from '../powershell/floor-check.js';
+import { describeOnRealPwsh } from '../support/real-pwsh.js';
 
-let parse: (text: string) => ParsedScript;
-beforeAll(async () => {
-  parse = await powershellParser();
-});
+/**
+ * What the runner sends and what the module calls, read by PowerShell's own parser (through
+ * test/powershell/Test-PowerShellFloor.ps1, in one pwsh run): each step is one allow-listed
+ * command, a quoted value stays one string argument, and the module calls only allow-listed
+ * commands. Whether all of it runs on PowerShell 3.0 is the old-PowerShell gate's job
+ * (test/powershell/old-powershell-gate.test.ts).
+ */
 
 /** The only commands a step may call. */
 const STEP_COMMANDS = new Set([
@@ -89,157 +86,145 @@ const MODULE_COMMANDS = new Set([
   'Get-HighestVersion',
 ]);
 
-function allVariants(): { name: string; profile: ServerProfile; request: UpdateRequest }[] {
-  const out: { name: string; profile: ServerProfile; request: UpdateRequest }[] = [];
-  for (const product of PRODUCT_FAMILIES as readonly ProductFamily[]) {
-    const standard = labServerSpec({ server: 'se01', product, edition: 'standard' });
-    const enterprise = labServerSpec({
-      server: 'be01',
-      product,
-      edition: 'enterprise',
-      sqlServerFqdn: 'sql01.contoso.local',
-    });
-    out.push({
-      name: `${product} standard`,
-      profile: standard.profile,
-      request: { server: 'se01', edition: 'standard' },
-    });
-    for (const collocated of [false, true]) {
-      out.push({
-        name: `${product} enterprise${collocated ? ' collocated' : ''}`,
-        profile: enterprise.profile,
-        request: { server: 'be01', edition: 'enterprise', sqlServerFqdn: 'sql01.contoso.local', collocated },
-      });
-    }
-  }
-  // A UNC package source and a .zip package render differently.
-  const unc = labServerSpec({ server: 'se02', product: 'sfb2019', edition: 'standard' });
-  out.push({
-    name: 'sfb2019 UNC zip',
-    profile: {
-      ...unc.profile,
-      package: {
-        ...unc.profile.package,
-        source: '\\\\fs01\\updates$\\SfB CU\\update.zip',
-        fileName: 'update.zip',
-      },
-      stagingDir: 'D:\\Patch Bot\\staging',
-    },
-    request: { server: 'se02', edition: 'standard' },
-  });
-  return out;
-}
+const NONCE = '0123456789abcdef';
+const commands = stepCommands();
+const distinct = [...new Set(commands.map((c) => c.command))];
 
-const commands = allVariants().flatMap(({ name, profile, request }) => {
-  const planned = planUpdate(request, profile);
-  if (!planned.ok) throw new Error(`${name}: ${planned.error.message}`);
-  return planned.value.steps
-    .filter((s) => s.command !== '')
-    .map((s) => ({ name: `${name} ${s.id}`, command: s.command }));
-});
+// psQuote: values that are hard to quote, then generated ones (fixed seed: the same batch each run).
+const TRICKY = [
+  "'",
+  '\u2018',
+  '\u2019',
+  '\u201a',
+  '\u201b',
+  '$',
+  '`',
+  '"',
+  ';',
+  '|',
+  '(',
+  ')',
+  '{',
+  '}',
+  '@',
+  '#',
+  'a',
+  ' ',
+  '\\',
+];
+// Control characters are out of scope: validation refuses them and the runner sends printable ASCII only.
+const printable = fc
+  .string({ unit: 'binary', maxLength: 40 })
+  .filter((v) => [...v].every((c) => c.codePointAt(0)! >= 0x20 && c.codePointAt(0) !== 0x7f));
+const QUOTED_VALUES = [
+  '',
+  ...TRICKY,
+  "''''",
+  'a\'b\u2019c$d`e"f',
+  '$(Remove-Item C:\\ -Recurse)',
+  "'; Remove-Item C:\\ -Recurse; '",
+  ...fc.sample(fc.oneof(fc.string({ unit: fc.constantFrom(...TRICKY), maxLength: 30 }), printable), {
+    numRuns: 200,
+    seed: 20261204,
+  }),
+];
+const quotedLine = (value: string) => `Assert-PatchBotFreeSpace -Path ${psQuote(value)} -MinimumGB 10`;
 
-describe('every PowerShell text the runner can send parses', () => {
+const MODULE = relative(REPO_ROOT, PATCHBOT_MODULE_PATH);
+
+describeOnRealPwsh("PowerShell the runner sends, and PatchBot.psm1, read by PowerShell's parser", (pwsh) => {
+  let results: Map<string, FloorResult>;
+  const got = (name: string): FloorResult => {
+    const r = results.get(name);
+    if (!r) throw new Error(`no result for ${name}`);
+    return r;
+  };
+  const parseErrors = (r: FloorResult) => r.findings.filter((f) => f.rule === 'parse-error');
+
+  beforeAll(async () => {
+    const inputs: FloorInput[] = [
+      { name: 'module', path: MODULE },
+      ...[...distinct, ...sessionLines()].flatMap((command) => [
+        { name: `bare ${command}`, text: command },
+        { name: `wrapped ${command}`, text: wrapCommand(command, NONCE) },
+      ]),
+      ...QUOTED_VALUES.map((value, i) => ({ name: `quoted ${i}`, text: quotedLine(value) })),
+    ];
+    results = await checkFloor(pwsh, inputs);
+  }, 120_000);
+
   it('covers all products, variants and steps', () => {
     expect(commands.length).toBe(13 * 19);
   });
 
-  it.each(commands)('$name', ({ command }) => {
-    const bare = parse(command);
-    expect(bare.problems).toEqual([]);
-    // One plain command: no pipeline, no second statement, nothing but an allow-listed name.
-    expect(bare.commandCount).toBe(1);
-    expect(bare.commandNames).toHaveLength(1);
-    expect(STEP_COMMANDS.has(bare.commandNames[0] ?? '')).toBe(true);
+  it.each(commands)('$name is one allow-listed command, alone in its line', ({ command }) => {
+    const bare = got(`bare ${command}`);
+    expect(parseErrors(bare)).toEqual([]);
+    // One plain command: one statement, no pipeline, no nested command, an allow-listed name.
+    expect(bare.blocks).toBe(false);
+    expect(bare.statements).toEqual([{ type: 'PipelineAst', elements: 1 }]);
+    expect(bare.commands).toHaveLength(1);
+    expect(STEP_COMMANDS.has(bare.commands[0]!.name ?? '')).toBe(true);
     expect(command).toMatch(/^[\x20-\x7e]+$/);
 
-    const wrapped = parse(wrapCommand(command, newNonce()));
-    expect(wrapped.problems).toEqual([]);
-    expect(wrapped.commandNames).toEqual([bare.commandNames[0], 'ConvertTo-Json']);
+    const wrapped = got(`wrapped ${command}`);
+    expect(parseErrors(wrapped)).toEqual([]);
+    expect(wrapped.commands.map((c) => c.name)).toEqual([bare.commands[0]!.name, 'ConvertTo-Json']);
   });
 
   it('the session set-up lines parse, bare and in the envelope', () => {
-    for (const line of sessionInitCommands(
-      'C:\\Program Files\\PatchBot\\runner\\powershell\\PatchBot.psm1',
-    )) {
-      expect(parse(line).problems).toEqual([]);
-      expect(parse(wrapCommand(line, newNonce())).problems).toEqual([]);
+    for (const line of sessionLines()) {
+      expect(parseErrors(got(`bare ${line}`))).toEqual([]);
+      expect(parseErrors(got(`wrapped ${line}`))).toEqual([]);
     }
   });
 
-  it('a quoted value stays one string argument, whatever it holds (psQuote)', () => {
-    const tricky = fc.constantFrom(
-      "'",
-      '\u2018',
-      '\u2019',
-      '\u201a',
-      '\u201b',
-      '$',
-      '`',
-      '"',
-      ';',
-      '|',
-      '(',
-      ')',
-      '{',
-      '}',
-      '@',
-      '#',
-      'a',
-      ' ',
-      '\\',
-    );
-    // Control characters are out of scope: validation refuses them and the runner sends printable ASCII only.
-    const printable = fc
-      .string({ unit: 'binary', maxLength: 40 })
-      .filter((v) => [...v].every((c) => c.charCodeAt(0) >= 0x20 && c.charCodeAt(0) !== 0x7f));
-    fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: tricky, maxLength: 30 }), printable), (value) => {
-        const script = parse(`Assert-PatchBotFreeSpace -Path ${psQuote(value)} -MinimumGB 10`);
-        expect(script.problems).toEqual([]);
-        expect(script.commandNames).toEqual(['Assert-PatchBotFreeSpace']);
-        expect(script.root.descendantsOfType('string_literal')).toHaveLength(1);
-      }),
-      { numRuns: 200 },
-    );
-  });
-});
-
-describe('the parser check itself', () => {
-  it('tolerates only the digit-suffixed parameter false positive, not real errors', () => {
-    expect(parse("Assert-PatchBotFileHash -Path 'C:\\a.exe' -Sha256 'AB'").problems).toEqual([]);
-    expect(parse("Assert-PatchBotFileHash -Path 'C:\\a.exe' -Sha256 'AB").problems).not.toEqual([]);
-    expect(parse('try { Stop-CsWindowsService').problems).not.toEqual([]);
-    expect(parse('Get-Item -Path (Get-Location').problems).not.toEqual([]);
-    expect(parse("Write-Output 'x' 2 > out.txt").problems).toEqual([]);
-  });
-});
-
-describe('PatchBot.psm1', () => {
-  let text = '';
-  let module: ParsedScript;
-  beforeAll(async () => {
-    text = await readFile(PATCHBOT_MODULE_PATH, 'utf-8');
-    module = parse(text);
+  it('a quoted value stays one string argument and reaches PowerShell unchanged (psQuote)', () => {
+    expect(QUOTED_VALUES.length).toBeGreaterThan(200);
+    QUOTED_VALUES.forEach((value, i) => {
+      const r = got(`quoted ${i}`);
+      const why = JSON.stringify(value);
+      expect(parseErrors(r), why).toEqual([]);
+      expect(r.statements, why).toEqual([{ type: 'PipelineAst', elements: 1 }]);
+      expect(r.commands, why).toHaveLength(1);
+      const elements = r.commands[0]!.elements;
+      expect(
+        elements.map((e) => [e.type, e.value]),
+        why,
+      ).toEqual([
+        ['StringConstantExpressionAst', 'Assert-PatchBotFreeSpace'],
+        ['CommandParameterAst', 'Path'],
+        ['StringConstantExpressionAst', value],
+        ['CommandParameterAst', 'MinimumGB'],
+        ['ConstantExpressionAst', null],
+      ]);
+      expect(elements[2]!.quote, why).toBe('SingleQuoted');
+    });
   });
 
-  it('parses cleanly', () => {
-    expect(module.problems).toEqual([]);
+  it('PatchBot.psm1 parses cleanly', () => {
+    expect(parseErrors(got('module'))).toEqual([]);
   });
 
-  it('calls only allow-listed commands', () => {
-    expect([...new Set(module.commandNames)].filter((n) => !MODULE_COMMANDS.has(n))).toEqual([]);
+  it('PatchBot.psm1 calls only allow-listed commands', () => {
+    const names = [...new Set(got('module').commands.map((c) => c.name ?? '(computed name)'))];
+    expect(names.length).toBeGreaterThan(10);
+    expect(names.filter((n) => !MODULE_COMMANDS.has(n))).toEqual([]);
   });
 
-  it('defines and exports exactly the *-PatchBot* functions the catalog uses', () => {
-    const defined = [...text.matchAll(/^function ([A-Za-z]+-PatchBot[A-Za-z]+)/gm)].map((m) => m[1]).sort();
-    const exported = [
-      ...(/Export-ModuleMember -Function @\(([^)]*)\)/.exec(text)?.[1] ?? '').matchAll(/'([^']+)'/g),
-    ]
-      .map((m) => m[1])
-      .sort();
+  it('PatchBot.psm1 defines and exports exactly the *-PatchBot* functions the catalog uses', () => {
+    const module = got('module');
+    const defined = module.functions.filter((n) => /^[A-Za-z]+-PatchBot[A-Za-z]+$/.test(n)).sort();
+    const exports = module.commands.filter((c) => c.name === 'Export-ModuleMember');
+    expect(exports).toHaveLength(1);
+    const elements = exports[0]!.elements;
+    const at = elements.findIndex((e) => e.type === 'CommandParameterAst' && e.value === 'Function');
+    expect(at).toBeGreaterThan(0);
+    const exported = [...(elements[at + 1]?.text ?? '').matchAll(/'([^']+)'/g)].map((m) => m[1]).sort();
     const used = [
       ...new Set(commands.map((c) => c.command.split(' ')[0]!).filter((n) => n.includes('-PatchBot'))),
     ].sort();
+    expect(defined.length).toBeGreaterThan(5);
     expect(exported).toEqual(defined);
     expect(used).toEqual(defined);
   });
