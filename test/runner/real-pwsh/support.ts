@@ -15,21 +15,22 @@ import { ShellSession } from '../../../src/runner/shell.js';
 export const WAIT_MS = 60_000;
 
 /** The runner's Sessions on real pwsh, exactly as the executor builds it (SESSION_OPTIONS added there). */
-export function realSessions(pwsh: string, logger: Logger = silentLogger()): Sessions {
+export function realSessions(
+  pwsh: string,
+  opts: { logger?: Logger; executableOptions?: Record<string, string | boolean> } = {},
+): Sessions {
   return new Sessions({
-    shell: { executable: pwsh, executableOptions: {} },
+    shell: { executable: pwsh, executableOptions: opts.executableOptions ?? {} },
     modulePath: PATCHBOT_MODULE_PATH,
     startTimeoutMs: WAIT_MS,
-    logger,
+    logger: opts.logger ?? silentLogger(),
   });
 }
 
+export type StepOptions = Partial<{ fresh: boolean; replay: string[]; timeoutMs: number; prestart: boolean }>;
+
 /** One step in the current process (a new one if there is none), as the step loop sends it. */
-export function runStep(
-  sessions: Sessions,
-  command: string,
-  opts: Partial<{ fresh: boolean; replay: string[]; timeoutMs: number; prestart: boolean }> = {},
-): Promise<Execution> {
+export function runStep(sessions: Sessions, command: string, opts: StepOptions = {}): Promise<Execution> {
   return sessions.execute(command, {
     fresh: false,
     replay: [],
