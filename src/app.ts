@@ -95,6 +95,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
           at: now().toISOString(),
           action: 'refuse',
           actor: { runnerId: event.runnerId ?? '(unknown)' },
+          ...(event.runId === undefined ? {} : { runId: event.runId }),
           detail: { why: event.reason, path: event.path, remote: event.remote },
         })
         .catch((error: unknown) => logger.error({ err: error }, 'audit write failed'));

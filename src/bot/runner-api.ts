@@ -96,11 +96,13 @@ export function mountRunnerApi(server: Server, options: RunnerApiOptions): Runne
     reason: RefusalEventReason,
     runnerId: string | null,
     extra = {},
+    runId?: number,
   ) {
     const event: RefusalEvent = {
       runnerId,
       reason,
       path: preview(req.url ?? '', 200),
+      ...(runId === undefined ? {} : { runId }),
       remote: remoteOf(req),
     };
     logger.warn(event, 'runner request refused');
@@ -214,6 +216,8 @@ export function mountRunnerApi(server: Server, options: RunnerApiOptions): Runne
       for (const result of request.value.results) {
         const outcome = await backend.acceptResult(runnerId, result);
         if (outcome === 'forbidden') return refuse(req, res, 'not-own-run', runnerId, { acks });
+        if (outcome === 'not-dispatched')
+          return refuse(req, res, 'not-dispatched', runnerId, { acks }, result.runId);
         acks.push({ runId: result.runId, stepId: result.stepId, attempt: result.attempt, outcome });
       }
       reply(res, 200, { acks });
@@ -230,6 +234,8 @@ export function mountRunnerApi(server: Server, options: RunnerApiOptions): Runne
         return refuse(req, res, 'not-own-server', runnerId);
       const answer = await backend.heartbeat(runnerId, beat.value);
       if (answer === 'forbidden') return refuse(req, res, 'not-own-run', runnerId);
+      if (answer === 'not-dispatched')
+        return refuse(req, res, 'not-dispatched', runnerId, {}, beat.value.runId ?? undefined);
       reply(res, 200, answer);
     }),
   );
@@ -257,11 +263,14 @@ const REFUSAL_STATUS: Partial<
 > = {
   'replay-cache-full': { status: 503, headers: { 'Retry-After': '1' } },
   'not-own-run': { status: 403 },
+  'not-dispatched': { status: 403 },
   'not-own-server': { status: 403 },
   'not-own-runner-id': { status: 403 },
 };
 const FORBIDDEN_MESSAGES: Partial<Record<RefusalEventReason, string>> = {
   'not-own-run': 'This run does not belong to this runner.',
+  'not-dispatched':
+    'This run was never handed out to a runner (it is not confirmed, approved and queued); nothing changed.',
   'not-own-server': "The heartbeat names a server other than this runner's own.",
   'not-own-runner-id': "The heartbeat names a runner id other than the signing runner's.",
 };

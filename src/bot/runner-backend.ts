@@ -27,16 +27,22 @@ export interface RunnerBackend {
 
   /**
    * Records one step result; 'duplicate' when (runId, stepId, attempt) was already recorded (and
-   * nothing changes); 'forbidden' when the run is not this runner's.
+   * nothing changes); 'forbidden' when the run is not this runner's; 'not-dispatched' when it is
+   * this runner's server's run but was never handed out (planned, awaiting approval, rejected,
+   * expired): nothing changes.
    */
-  acceptResult(runnerId: string, result: StepResult): Promise<'accepted' | 'duplicate' | 'forbidden'>;
+  acceptResult(
+    runnerId: string,
+    result: StepResult,
+  ): Promise<'accepted' | 'duplicate' | 'forbidden' | 'not-dispatched'>;
 
   /**
    * Notes that the runner is alive and what it is doing, and answers with pending cancel requests.
    * Refinement of the original contract: 'forbidden' when `beat.runId` names a run that is not this
-   * runner's. (The route itself already refuses a beat whose runner id or server is not the caller's.)
+   * runner's, 'not-dispatched' when it names a run of this server that was never handed out (and
+   * then nothing changes). (The route itself already refuses a beat whose runner id or server is not the caller's.)
    */
-  heartbeat(runnerId: string, beat: Heartbeat): Promise<HeartbeatAnswer | 'forbidden'>;
+  heartbeat(runnerId: string, beat: Heartbeat): Promise<HeartbeatAnswer | 'forbidden' | 'not-dispatched'>;
 }
 
 export interface RegisteredRunner {
@@ -46,7 +52,8 @@ export interface RegisteredRunner {
   server: string;
 }
 
-export type RefusalEventReason = RefusalReason | 'not-own-run' | 'not-own-server' | 'not-own-runner-id';
+export type RefusalEventReason =
+  RefusalReason | 'not-own-run' | 'not-dispatched' | 'not-own-server' | 'not-own-runner-id';
 
 /** One refused runner request, handed to RunnerApiOptions.onRefusal for the audit log. Never holds secrets. */
 export interface RefusalEvent {
@@ -54,6 +61,8 @@ export interface RefusalEvent {
   runnerId: string | null;
   reason: RefusalEventReason;
   path: string;
+  /** The run the refused message named, when it named one. */
+  runId?: number | undefined;
   /** Socket address of the caller. */
   remote: string | null;
 }

@@ -1,9 +1,16 @@
 import { validateProfile } from '../procedure/index.js';
 import type { RegisteredRunner, RunnerBackend } from '../bot/runner-backend.js';
 import type { Heartbeat, HeartbeatAnswer, Job, StepResult } from '../protocol/messages.js';
-import type { RunRecord } from '../store/types.js';
+import type { RunRecord, RunStatus } from '../store/types.js';
 import type { RunContext } from './context.js';
 import { applyResult } from './results.js';
+
+/** A run in one of these was never handed to a runner: no runner message may touch it. */
+const NEVER_HANDED_OUT: readonly RunStatus[] = ['planned', 'awaiting-approval', 'rejected', 'expired'];
+/** The statuses in which a runner is working on a run (or may come back to it), so its heartbeats count. */
+const HELD_BY_RUNNER: readonly RunStatus[] = ['queued', 'running', 'interrupted'];
+
+export type ResultOutcome = 'accepted' | 'duplicate' | 'forbidden' | 'not-dispatched';
 
 /**
  * The bot's side of the runner protocol. A queued run is offered to its server's runner on every
@@ -68,27 +75,31 @@ export class Dispatcher implements RunnerBackend {
     };
   }
 
-  acceptResult(runnerId: string, result: StepResult): Promise<'accepted' | 'duplicate' | 'forbidden'> {
+  acceptResult(runnerId: string, result: StepResult): Promise<ResultOutcome> {
     return this.ctx.exclusive(() => this.recordResult(runnerId, result));
   }
 
-  heartbeat(runnerId: string, beat: Heartbeat): Promise<HeartbeatAnswer | 'forbidden'> {
+  heartbeat(runnerId: string, beat: Heartbeat): Promise<HeartbeatAnswer | 'forbidden' | 'not-dispatched'> {
     return this.ctx.exclusive(() => this.recordHeartbeat(runnerId, beat));
   }
 
-  private async recordResult(
-    runnerId: string,
-    result: StepResult,
-  ): Promise<'accepted' | 'duplicate' | 'forbidden'> {
+  private async recordResult(runnerId: string, result: StepResult): Promise<ResultOutcome> {
     const run = this.ownRun(runnerId, result.runId);
-    if (run) return applyResult(this.ctx, run, result, runnerId);
+    if (run)
+      return NEVER_HANDED_OUT.includes(run.status)
+        ? 'not-dispatched'
+        : applyResult(this.ctx, run, result, runnerId);
     // A late result for a run that has since finished is acknowledged so the runner can drop it.
     const runner = this.ctx.store.getRunner(runnerId);
     const finished = await this.ctx.store.findRun(result.runId);
-    return runner && finished && finished.server === runner.server ? 'duplicate' : 'forbidden';
+    if (!runner || !finished || finished.server !== runner.server) return 'forbidden';
+    return NEVER_HANDED_OUT.includes(finished.status) ? 'not-dispatched' : 'duplicate';
   }
 
-  private async recordHeartbeat(runnerId: string, beat: Heartbeat): Promise<HeartbeatAnswer | 'forbidden'> {
+  private async recordHeartbeat(
+    runnerId: string,
+    beat: Heartbeat,
+  ): Promise<HeartbeatAnswer | 'forbidden' | 'not-dispatched'> {
     const runner = this.ctx.store.getRunner(runnerId);
     if (!runner) return 'forbidden';
     const profile = validateProfile(beat.info.profile);
@@ -98,6 +109,8 @@ export class Dispatcher implements RunnerBackend {
       run = this.ownRun(runnerId, beat.runId);
       const finished = run ? undefined : await this.ctx.store.findRun(beat.runId);
       if (!run && finished?.server !== runner.server) return 'forbidden';
+      // A beat naming a run the bot never handed out changes nothing at all, not even last-seen.
+      if (NEVER_HANDED_OUT.includes((run ?? finished)!.status)) return 'not-dispatched';
     }
     const wasOffline =
       runner.lastSeenAt === null ||
@@ -126,8 +139,12 @@ export class Dispatcher implements RunnerBackend {
     return { cancel };
   }
 
-  /** A heartbeat naming a run proves the runner holds it; one naming the downtime step starts the clock. */
+  /**
+   * A heartbeat naming a run the runner holds proves it is working on it; one naming the downtime
+   * step starts the clock. A run it does not hold (failed, waiting for a human; finished) stays as it is.
+   */
   private async noteProgress(run: RunRecord, beat: Heartbeat): Promise<void> {
+    if (!HELD_BY_RUNNER.includes(run.status)) return;
     let changed = false;
     if (run.status === 'queued' || run.status === 'interrupted') {
       await this.ctx.setStatus(run, 'running', { startedAt: run.startedAt ?? this.ctx.nowIso() });

@@ -12,7 +12,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
+import { signRequest } from '../../src/protocol/signing.js';
 import { RUNNER_API_PATHS } from '../../src/protocol/validate-messages.js';
+import { profile } from '../procedure/fixtures.js';
+import { waitUntil } from './harness.js';
 
 const APP_ID = '11111111-2222-4333-8444-555555555555';
 const cleanups: Array<() => Promise<void>> = [];
@@ -284,5 +287,62 @@ describe('authentication failures answer 401 or 503 with a fixed body (finding 4
       message: 'The bot cannot check credentials right now; retry later.',
     });
     expect(answer.text).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|openid|fetch/i);
+  });
+});
+
+describe('runner messages for a run never handed out (finding 3, over HTTP)', () => {
+  it('a signed heartbeat naming a planned run: 403 not-dispatched, audited, the run unchanged', async () => {
+    const app = await startApp();
+    const runner = { id: 'rn-backend01', secret: 'k'.repeat(43), server: 'backend01' };
+    const info = { runnerId: runner.id, version: '1.0.0', profile: profile('sfb2019', 'backend01') };
+    const seen = new Date().toISOString();
+    await app.store.saveRunner({ ...runner, createdAt: seen, lastSeenAt: seen, info });
+    const requested = await app.runs.request({
+      request: { server: 'backend01', edition: 'standard' },
+      requester: { id: '29:alex', name: 'Alex' },
+      conversationId: 'a:alex',
+      locale: 'en-US',
+    });
+    if (!requested.ok) throw new Error(requested.refusal.key);
+    const run = requested.value;
+    const before = structuredClone(app.store.getRun(run.id));
+    const body = JSON.stringify({
+      info,
+      runId: run.id,
+      stepId: run.plan.downtimeStartsAt,
+    });
+    const headers = signRequest({
+      runnerId: runner.id,
+      secret: runner.secret,
+      method: 'POST',
+      path: RUNNER_API_PATHS.heartbeat,
+      body,
+    });
+    const answer = await raw(
+      `${app.url}${RUNNER_API_PATHS.heartbeat}`,
+      { 'content-type': 'application/json', ...headers },
+      (req) => req.end(body),
+    );
+    expect(answer.status).toBe(403);
+    expect(JSON.parse(answer.text)).toMatchObject({ error: 'not-dispatched' });
+    expect(app.store.getRun(run.id)).toEqual(before);
+    expect(app.store.getRunner(runner.id)?.lastSeenAt).toBe(seen);
+    // The refusal is audited beside the answer, not before it.
+    const audit = await waitUntil(
+      async () => {
+        const events = await app.store.readAudit();
+        return events.some((e) => e.action === 'refuse') ? events : null;
+      },
+      5_000,
+      'the refusal in the audit log',
+    );
+    expect(audit).toContainEqual(
+      expect.objectContaining({
+        action: 'refuse',
+        runId: run.id,
+        actor: { runnerId: runner.id },
+        detail: expect.objectContaining({ why: 'not-dispatched' }),
+      }),
+    );
   });
 });
