@@ -12,6 +12,7 @@
         6.x: background &, `e and `u{} escapes, new numeric suffixes, -replace with a script
         block; 5.0: class, enum, using, [T]::new(); 4.0: .Where() / .ForEach());
       - #Requires lines that ask for more than the floor;
+      - files with non-ASCII text and no byte order mark (Windows PowerShell misreads them);
       - commands and parameters newer than the floor, from the table below.
     It also reports what the tests' allow-lists need: every command's name and arguments, the
     top-level statements and the functions each text defines.
@@ -141,7 +142,12 @@ $NewerCommands = @{
     'ConvertFrom-CliXml'           = '7.5'
 }
 
+# Command '*': a common parameter, which every cmdlet and advanced function takes.
 $NewerParameters = @(
+    @{ Command = '*'; Parameter = 'PipelineVariable'; Since = '4.0'; Alias = 'pv' }
+    @{ Command = '*'; Parameter = 'InformationAction'; Since = '5.0'; Alias = 'infa' }
+    @{ Command = '*'; Parameter = 'InformationVariable'; Since = '5.0'; Alias = 'iv' }
+    @{ Command = '*'; Parameter = 'ProgressAction'; Since = '7.4'; Alias = 'proga' }
     @{ Command = 'ForEach-Object'; Parameter = 'Parallel'; Since = '7.0' }
     @{ Command = 'ForEach-Object'; Parameter = 'ThrottleLimit'; Since = '7.0' }
     @{ Command = 'ForEach-Object'; Parameter = 'TimeoutSeconds'; Since = '7.0' }
@@ -323,10 +329,11 @@ function Get-CommandFinding {
         $since = $NewerCommands[$name]
         New-Finding $CommandAst.Extent 'command' $since "$name needs PowerShell $since"
     }
-    if (-not $ParameterRulesByCommand.ContainsKey($name)) {
-        return
+    $rules = @($ParameterRulesByCommand['*'])
+    if ($ParameterRulesByCommand.ContainsKey($name)) {
+        $rules += $ParameterRulesByCommand[$name]
     }
-    foreach ($rule in $ParameterRulesByCommand[$name]) {
+    foreach ($rule in $rules) {
         if (-not (Test-Newer $rule.Since $ItemFloor)) {
             continue
         }
@@ -335,8 +342,13 @@ function Get-CommandFinding {
                 continue
             }
             $resolved = Resolve-ParameterName -Command $name -Written $element.ParameterName
-            if ($null -eq $resolved -and $rule.Parameter -like "$($element.ParameterName)*" -and $element.ParameterName.Length -ge 3) {
-                $resolved = $rule.Parameter
+            if ($null -eq $resolved) {
+                # A command this PowerShell lacks (a Cs cmdlet, a function of the text): the table's
+                # alias, or an abbreviation of three letters or more.
+                if (($rule.ContainsKey('Alias') -and $rule.Alias -eq $element.ParameterName) -or
+                    ($rule.Parameter -like "$($element.ParameterName)*" -and $element.ParameterName.Length -ge 3)) {
+                    $resolved = $rule.Parameter
+                }
             }
             if ($resolved -eq $rule.Parameter) {
                 New-Finding $element.Extent 'parameter' $rule.Since "$name -$($rule.Parameter) needs PowerShell $($rule.Since)"
@@ -350,6 +362,36 @@ function Get-EscapeFinding {
     param($Node)
     if ($Node.StringConstantType.ToString() -like 'DoubleQuoted*' -and $Node.Extent.Text -match '(?<!`)(?:``)*`(e|u\{)') {
         New-Finding $Node.Extent 'syntax' '6.0' "escape ``$($Matches[1]) needs PowerShell 6.0 (older versions print the letter)"
+    }
+}
+
+function Get-EncodingFinding {
+    # Windows PowerShell reads a file without a byte order mark in the ANSI code page, so UTF-8
+    # text beyond ASCII turns into other characters there (PowerShell 6 and later assume UTF-8).
+    param([string] $File, $Ast)
+    $bytes = [System.IO.File]::ReadAllBytes($File)
+    $hasBom = ($bytes.Length -ge 3 -and $bytes[0] -eq 0xEF -and $bytes[1] -eq 0xBB -and $bytes[2] -eq 0xBF) -or
+        ($bytes.Length -ge 2 -and (($bytes[0] -eq 0xFF -and $bytes[1] -eq 0xFE) -or ($bytes[0] -eq 0xFE -and $bytes[1] -eq 0xFF)))
+    if ($hasBom) {
+        return
+    }
+    $lines = $Ast.Extent.Text -split "`n"
+    for ($i = 0; $i -lt $lines.Count; $i++) {
+        $match = [regex]::Match($lines[$i], '[^\x00-\x7F]')
+        if ($match.Success) {
+            $text = $lines[$i].Trim()
+            if ($text.Length -gt 80) {
+                $text = $text.Substring(0, 77) + '...'
+            }
+            return [pscustomobject]@{
+                rule    = 'encoding'
+                since   = '6.0'
+                line    = $i + 1
+                column  = $match.Index + 1
+                text    = $text
+                message = 'non-ASCII text in a file without a byte order mark: Windows PowerShell reads it in the ANSI code page; save it as UTF-8 with BOM, or keep it ASCII'
+            }
+        }
     }
 }
 
@@ -491,6 +533,9 @@ function Test-Item {
     # The #Requires lines, to point findings about them at the right one.
     $script:RequiresTokens = @($tokens | Where-Object { $_.Kind.ToString() -eq 'Comment' -and $_.Text -match '^#requires\b' })
     $findings = @()
+    if ($File) {
+        $findings += @(Get-EncodingFinding -File $File -Ast $ast)
+    }
     foreach ($parseError in $errors) {
         $findings += New-Finding $parseError.Extent 'parse-error' '' "$($parseError.ErrorId): $($parseError.Message)"
     }

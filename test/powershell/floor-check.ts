@@ -20,7 +20,7 @@ export const POWERSHELL_FLOOR = '3.0';
 export type FloorInput = { name: string; floor?: string } & ({ path: string } | { text: string });
 
 export interface Finding {
-  rule: 'parse-error' | 'syntax' | 'requires' | 'command' | 'parameter';
+  rule: 'parse-error' | 'syntax' | 'requires' | 'command' | 'parameter' | 'encoding';
   /** The PowerShell version that brought the construct ('' for a parse error). */
   since: string;
   line: number;

@@ -61,7 +61,7 @@ const commandInputs: FloorInput[] = [...distinctSteps, ...sessionLines()].flatMa
 /** The script's own table, read from the script, so that every entry is proven to fire. */
 function tableFromScript(): {
   commands: { name: string; since: string }[];
-  parameters: { command: string; parameter: string; since: string }[];
+  parameters: { command: string; parameter: string; since: string; alias?: string }[];
 } {
   const text = readFileSync(FLOOR_SCRIPT, 'utf8');
   const commandBlock = /\$NewerCommands = @\{([\s\S]*?)\n\}/.exec(text)?.[1] ?? '';
@@ -73,9 +73,9 @@ function tableFromScript(): {
     })),
     parameters: [
       ...parameterBlock.matchAll(
-        /Command = '([A-Za-z-]+)'; Parameter = '([A-Za-z]+)'; Since = '(\d+\.\d+)'/g,
+        /Command = '([A-Za-z*-]+)'; Parameter = '([A-Za-z]+)'; Since = '(\d+\.\d+)'(?:; Alias = '([A-Za-z]+)')?/g,
       ),
-    ].map((m) => ({ command: m[1]!, parameter: m[2]!, since: m[3]! })),
+    ].map((m) => ({ command: m[1]!, parameter: m[2]!, since: m[3]!, ...(m[4] ? { alias: m[4] } : {}) })),
   };
 }
 const TABLE = tableFromScript();
@@ -170,12 +170,26 @@ const COMMAND_FORMS: Forbidden[] = [
 
 const TABLE_SNIPPETS: Forbidden[] = [
   ...TABLE.commands.map((c) => ({ label: c.name, text: `${c.name} 'x'`, rule: 'command', since: c.since })),
-  ...TABLE.parameters.map((p) => ({
-    label: `${p.command} -${p.parameter}`,
-    text: `${p.command} -${p.parameter} 'x'`,
-    rule: 'parameter',
-    since: p.since,
-  })),
+  ...TABLE.parameters.flatMap((p) => {
+    // A common parameter ('*') on a cmdlet this pwsh has, and by its alias on one it lacks.
+    const on = p.command === '*' ? ['Get-Item', 'Stop-CsWindowsService'] : [p.command];
+    return [
+      {
+        label: `${on[0]} -${p.parameter}`,
+        text: `${on[0]} -${p.parameter} 'x'`,
+        rule: 'parameter',
+        since: p.since,
+      },
+      ...(p.alias
+        ? on.map((command) => ({
+            label: `${command} -${p.alias}`,
+            text: `${command} -${p.alias} 'x'`,
+            rule: 'parameter',
+            since: p.since,
+          }))
+        : []),
+    ];
+  }),
 ];
 
 const FORBIDDEN = [...SYNTAX, ...COMMAND_FORMS, ...TABLE_SNIPPETS];
@@ -214,10 +228,15 @@ describeOnRealPwsh(`old-PowerShell gate (floor ${POWERSHELL_FLOOR})`, (pwsh) => 
     tempDir = mkdtempSync(join(tmpdir(), 'ps-gate-'));
     const badFile = join(tempDir, 'Bad.ps1');
     writeFileSync(badFile, "# line 1\nfunction Get-Thing {\n    $a ? 'yes' : 'no'\n}\n", 'utf8');
+    const umlaut = "# Pr\u00fcfung\nWrite-Output 'Gr\u00f6\u00dfe'\n";
+    writeFileSync(join(tempDir, 'NoBom.ps1'), umlaut, 'utf8');
+    writeFileSync(join(tempDir, 'Bom.ps1'), `\ufeff${umlaut}`, 'utf8');
     results = await checkFloor(pwsh, [
       ...fileInputs,
       ...commandInputs,
       { name: 'temp file with a ternary on line 3', path: badFile },
+      { name: 'temp file, non-ASCII without BOM', path: join(tempDir, 'NoBom.ps1') },
+      { name: 'temp file, non-ASCII with BOM', path: join(tempDir, 'Bom.ps1') },
       ...FORBIDDEN.map((f) => ({ name: `forbidden ${f.label}`, text: f.text })),
       ...CLEAN.map((text, i) => ({ name: `clean ${i}`, text })),
       { name: 'floor 4.0 allows Get-FileHash', text: "Get-FileHash 'x'", floor: '4.0' },
@@ -275,9 +294,9 @@ describeOnRealPwsh(`old-PowerShell gate (floor ${POWERSHELL_FLOOR})`, (pwsh) => 
       ]) {
         expect(names).toContain(name);
       }
-      expect(TABLE.parameters.map((p) => `${p.command} -${p.parameter}`)).toContain(
-        'ForEach-Object -Parallel',
-      );
+      const parameters = TABLE.parameters.map((p) => `${p.command} -${p.parameter}`);
+      expect(parameters).toContain('ForEach-Object -Parallel');
+      expect(parameters).toContain('* -PipelineVariable');
     });
 
     it.each(FORBIDDEN)('reports $label', ({ label, rule, since }) => {
@@ -297,6 +316,13 @@ describeOnRealPwsh(`old-PowerShell gate (floor ${POWERSHELL_FLOOR})`, (pwsh) => 
       expect(findings).toEqual([
         expect.objectContaining({ rule: 'syntax', since: '7.0', line: 3, column: 5 }),
       ]);
+    });
+
+    it('reports non-ASCII text in a file without a byte order mark, which Windows PowerShell misreads', () => {
+      expect(got('temp file, non-ASCII without BOM').findings).toEqual([
+        expect.objectContaining({ rule: 'encoding', line: 1, column: 5 }),
+      ]);
+      expect(got('temp file, non-ASCII with BOM').findings).toEqual([]);
     });
 
     it('honours a higher floor, and only up to it', () => {
