@@ -237,6 +237,11 @@ Describe 'Assert-PatchBotFreeSpace' {
         Should -Invoke -ModuleName PatchBot Get-CimInstance -Times 0
     }
 
+    It 'refuses a staging folder on a drive the server does not have' {
+        Assert-ThrowsMessage { Assert-PatchBotFreeSpace -Path 'Q:\staging' -MinimumGB 10 } "The staging folder Q:\staging is on a drive this server does not have (Cannot find drive. A drive with the name 'Q' does not exist). Use a folder on a local drive, such as C:\PatchBot\staging."
+        Should -Invoke -ModuleName PatchBot Get-CimInstance -Times 0
+    }
+
     It 'fails when Windows reports <Case>' -ForEach @(
         @{ Case = 'no such drive'; Disk = $null }
         @{ Case = 'no free space value (a drive without media)'; Disk = [pscustomobject]@{ DeviceID = 'D:'; FreeSpace = $null } }

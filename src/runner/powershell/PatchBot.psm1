@@ -32,7 +32,12 @@ function Get-LocalDriveName {
     param([Parameter(Mandatory = $true)] [string] $Path)
     $provider = $null
     $drive = $null
-    [void] $PSCmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Path, [ref] $provider, [ref] $drive)
+    try {
+        [void] $PSCmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Path, [ref] $provider, [ref] $drive)
+    }
+    catch {
+        throw "The staging folder $Path is on a drive this server does not have ($(Get-ErrorReason $_)). Use a folder on a local drive, such as C:\PatchBot\staging."
+    }
     if ($null -eq $drive -or $drive.Name -notmatch '^[A-Za-z]$') {
         throw "The staging folder $Path is not on a local drive. Use a folder such as C:\PatchBot\staging."
     }
