@@ -1,5 +1,4 @@
-#Requires -Version 5.1
-#Requires -RunAsAdministrator
+#Requires -Version 3.0
 <#
 .SYNOPSIS
     Installs, upgrades or removes the patch bot runner service on a Lync Server 2013 or
@@ -125,6 +124,13 @@ Set-StrictMode -Version 2.0
 $ErrorActionPreference = 'Stop'
 
 $AdministratorsSid = New-Object System.Security.Principal.SecurityIdentifier('S-1-5-32-544')
+
+# An explicit check, not '#Requires -RunAsAdministrator': that line needs PowerShell 4.0, and
+# Lync Server 2013 / Skype for Business Server 2015 servers may have only 3.0.
+$currentPrincipal = New-Object System.Security.Principal.WindowsPrincipal([System.Security.Principal.WindowsIdentity]::GetCurrent())
+if (-not $currentPrincipal.IsInRole($AdministratorsSid)) {
+    throw 'Run this script in an elevated Windows PowerShell window (Run as administrator).'
+}
 $SecretFile = Join-Path $InstallPath 'secret\runner.secret'
 $JournalDir = Join-Path $InstallPath 'data'
 $LogDir = Join-Path $InstallPath 'logs'
@@ -142,7 +148,8 @@ function Resolve-Program {
     if ($null -eq $command) {
         throw "$Name was not found. $Hint"
     }
-    return $command.Source
+    # .Path, not .Source: Source arrived with PowerShell 5.0.
+    return $command.Path
 }
 
 function Invoke-Nssm {
@@ -224,7 +231,17 @@ function Test-CsAdministratorMember {
 function Test-LocalAdministrator {
     param([string] $Account)
     try {
-        $members = Get-LocalGroupMember -SID $AdministratorsSid.Value | ForEach-Object { $_.Name }
+        # The WinNT provider works on PowerShell 3.0 (Get-LocalGroupMember needs 5.1); the group's
+        # name is looked up from its SID because it is translated on non-English Windows.
+        $groupName = $AdministratorsSid.Translate([System.Security.Principal.NTAccount]).Value.Split('\')[-1]
+        $group = [ADSI]"WinNT://./$groupName,group"
+        $members = @($group.psbase.Invoke('Members')) | ForEach-Object {
+            $path = $_.GetType().InvokeMember('ADsPath', 'GetProperty', $null, $_, $null)
+            # WinNT://CONTOSO/svc-patchbot (domain) or WinNT://WORKGROUP/SERVER01/admin (local)
+            # -> CONTOSO\svc-patchbot or SERVER01\admin
+            $parts = ($path -replace '^WinNT://', '').Split('/')
+            $parts[$parts.Length - 2] + '\' + $parts[$parts.Length - 1]
+        }
         return $members -contains $Account
     }
     catch {
