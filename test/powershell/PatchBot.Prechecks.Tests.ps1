@@ -181,6 +181,19 @@ Describe 'Assert-PatchBotFreeSpace' {
         $out | Should -BeExactly @('D: 120 GB free (needs 10 GB).', 'C: 42.5 GB free (needs 10 GB).')
     }
 
+    It 'writes the free space with a decimal point on a German server too' {
+        $culture = [System.Globalization.CultureInfo]::CurrentCulture
+        [System.Globalization.CultureInfo]::CurrentCulture = 'de-DE'
+        try {
+            $out = @(Assert-PatchBotFreeSpace -Path 'C:\staging' -MinimumGB 10)
+        }
+        finally {
+            [System.Globalization.CultureInfo]::CurrentCulture = $culture
+        }
+
+        $out | Should -BeExactly @('C: 42.5 GB free (needs 10 GB).')
+    }
+
     It 'takes the drive of a relative path from the PowerShell location' {
         Push-Location 'D:\'
         try {
