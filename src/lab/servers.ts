@@ -1,10 +1,11 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Edition, ProductFamily, ServerProfile } from '../procedure/index.js';
-import { PRODUCTS } from '../procedure/index.js';
+import { PRODUCTS, psQuote } from '../procedure/index.js';
 import type { ShellSpec } from '../runner/shell.js';
 import { sha256Hex, simulatedPackageContent } from './package.js';
+import { findRealPwsh } from './real-pwsh.js';
 import {
   readLabState,
   updateLabState,
@@ -34,6 +35,29 @@ export interface LabServerSpec {
 }
 
 export const LAB_HOST_EXECUTABLE = fileURLToPath(new URL('./bin/lab-powershell', import.meta.url));
+
+/** The fake Windows/Lync layer for real pwsh (src/lab/powershell/, see README.md). */
+export const LAB_WINDOWS_MODULE = fileURLToPath(new URL('./powershell/LabWindows.psm1', import.meta.url));
+const LAB_MODULES_DIR = fileURLToPath(new URL('./powershell/modules', import.meta.url));
+
+/**
+ * What plays PowerShell on a lab server. 'pwsh': the real PatchBot.psm1 in real PowerShell 7 over
+ * the fake Windows/Lync layer; 'stand-in': the TypeScript host (src/lab/host/), for machines
+ * without pwsh.
+ */
+export type LabEngine = 'pwsh' | 'stand-in';
+
+/** Lab mode's choice: real pwsh where scripts/ensure-pwsh.sh restored it, else the stand-in. */
+export function defaultLabEngine(): LabEngine {
+  return findRealPwsh() ? 'pwsh' : 'stand-in';
+}
+
+/** One line for banners: which engine plays the servers. */
+export function describeLabEngine(engine: LabEngine): string {
+  return engine === 'pwsh'
+    ? 'real PowerShell 7 (pwsh) running the real PatchBot.psm1 over a fake Windows/Lync layer (src/lab/powershell/)'
+    : 'the TypeScript stand-in for PowerShell (src/lab/host/; no pwsh found: run scripts/ensure-pwsh.sh with the .NET SDK to use real PowerShell)';
+}
 
 const TARGET_VERSION: Record<ProductFamily, { from: string; to: string }> = {
   lync2013: { from: '5.0.8308.1162', to: '5.0.8308.1182' },
@@ -153,10 +177,13 @@ export interface CreateLabServerOptions {
   newline?: 'lf' | 'crlf';
   /** The lab host to run instead of LAB_HOST_EXECUTABLE (tests use a copy compiled to JavaScript). */
   hostExecutable?: string;
+  /** 'stand-in' (the default here; tests are tuned to its speed) or 'pwsh' (needs findRealPwsh()). */
+  engine?: LabEngine;
 }
 
 export interface LabServer {
   spec: LabServerSpec;
+  engine: LabEngine;
   profile: ServerProfile;
   stateFile: string;
   /** Pass to the runner as its shell. */
@@ -209,13 +236,13 @@ export function createLabServer(spec: LabServerSpec, options: CreateLabServerOpt
     sessions: [],
   };
   writeLabState(stateFile, state);
-  const executableOptions: Record<string, string> = { '-LabState': stateFile };
-  if (options.newline === 'crlf') executableOptions['-LabNewline'] = 'crlf';
+  const engine = options.engine ?? 'stand-in';
   return {
     spec,
+    engine,
     profile,
     stateFile,
-    shell: { executable: options.hostExecutable ?? LAB_HOST_EXECUTABLE, executableOptions },
+    shell: engine === 'pwsh' ? pwshShell(options.dir, stateFile) : standInShell(options, stateFile),
     readState: () => readLabState(stateFile),
     commandLog: () => readLabState(stateFile).log,
     stepCommands: () =>
@@ -225,4 +252,34 @@ export function createLabServer(spec: LabServerSpec, options: CreateLabServerOpt
     update: (change) => updateLabState(stateFile, change),
     addFault: (rule) => updateLabState(stateFile, (s) => void s.faults.push(rule)),
   };
+}
+
+function standInShell(options: CreateLabServerOptions, stateFile: string): ShellSpec {
+  const executableOptions: Record<string, string> = { '-LabState': stateFile };
+  if (options.newline === 'crlf') executableOptions['-LabNewline'] = 'crlf';
+  return { executable: options.hostExecutable ?? LAB_HOST_EXECUTABLE, executableOptions };
+}
+
+/**
+ * Real pwsh: the runner sends the set-up line first in every session, before its own set-up and
+ * the import of PatchBot.psm1. It puts the fake management module of the server's product on the
+ * module path, imports the fake Windows layer -Global (its functions then shadow the Windows
+ * touchpoints for PatchBot.psm1 too) and hands it the state file and the folder that is drive C:.
+ */
+function pwshShell(dir: string, stateFile: string): ShellSpec {
+  const pwsh = findRealPwsh();
+  if (!pwsh) throw new Error('simulator: no pwsh for the lab (run scripts/ensure-pwsh.sh)');
+  const state = readLabState(stateFile);
+  const driveRoot = resolve(dir, 'C');
+  // A fresh server: an empty drive C:.
+  rmSync(driveRoot, { recursive: true, force: true });
+  mkdirSync(driveRoot, { recursive: true });
+  const modules = join(LAB_MODULES_DIR, PRODUCTS[state.product].module);
+  const setup =
+    `$env:PSModulePath = ${psQuote(modules)} + [System.IO.Path]::PathSeparator + $env:PSModulePath; ` +
+    `Import-Module -Name ${psQuote(LAB_WINDOWS_MODULE)} -Global -ArgumentList ${psQuote(resolve(stateFile))}, ${psQuote(driveRoot)}`;
+  if (!/^[\x20-\x7e]*$/.test(setup)) {
+    throw new Error(`simulator: the lab's paths must be printable ASCII for pwsh (${dir})`);
+  }
+  return { executable: pwsh, executableOptions: {}, setupCommands: [setup] };
 }

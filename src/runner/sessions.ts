@@ -93,7 +93,7 @@ export class Sessions {
     command: string,
     opts: { fresh: boolean; replay: string[]; timeoutMs: number; prestart: boolean },
   ): Promise<Execution> {
-    if (![command, ...opts.replay, ...sessionInitCommands(this.options.modulePath)].every(isSendable)) {
+    if (![command, ...opts.replay, ...this.setupCommands()].every(isSendable)) {
       // Cannot happen with validated catalog values; refusing beats sending something mangled.
       const reason = 'Refused to send a command that is not one line of printable ASCII.';
       return { kind: 'session-failed', stdout: '', stderr: '', reason };
@@ -166,8 +166,8 @@ export class Sessions {
 
   /** The session set-up and the replayed commands, in a process that has run nothing yet. */
   private async setUp(session: ShellSession, replay: string[]): Promise<Execution | null> {
-    const { modulePath, startTimeoutMs, logger } = this.options;
-    for (const command of [...sessionInitCommands(modulePath), ...replay]) {
+    const { startTimeoutMs, logger } = this.options;
+    for (const command of [...this.setupCommands(), ...replay]) {
       const execution = await this.invoke(session, command, startTimeoutMs);
       if (execution.kind === 'answered' && execution.ok && (execution.exit ?? 0) === 0) continue;
       await session.kill();
@@ -176,6 +176,11 @@ export class Sessions {
       return { kind: 'session-failed', stdout: execution.stdout, stderr: execution.stderr, reason };
     }
     return null;
+  }
+
+  /** What a new process runs before any step: the lab's set-up (if any), then the runner's. */
+  private setupCommands(): string[] {
+    return [...(this.options.shell.setupCommands ?? []), ...sessionInitCommands(this.options.modulePath)];
   }
 
   private async invoke(session: ShellSession, command: string, timeoutMs: number): Promise<Execution> {

@@ -44,5 +44,12 @@ export function checkShellEnvironment(
       { value: spec.executable },
     );
   }
+  if (!opts.lab && spec.setupCommands && spec.setupCommands.length > 0) {
+    return fail(
+      'lab-setup-outside-lab',
+      'This shell configuration runs lab set-up commands in every session; outside lab mode the runner runs none.',
+      { value: spec.setupCommands[0] ?? '' },
+    );
+  }
   return ok(spec);
 }

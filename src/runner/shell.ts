@@ -7,6 +7,12 @@ export interface ShellSpec {
   executable: string;
   /** Extra command-line options, e.g. { '-NonInteractive': true }; node-powershell adds -NoExit -Command -. */
   executableOptions: Record<string, string | boolean>;
+  /**
+   * Lab only (checkShellEnvironment refuses it elsewhere): commands every session runs first,
+   * enveloped, before the runner's own set-up and the import of PatchBot.psm1. The lab's real-pwsh
+   * engine loads its fake Windows/Lync layer this way.
+   */
+  setupCommands?: string[];
 }
 
 export interface ShellExit {

@@ -1,0 +1,200 @@
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import {
+  BACKEND01,
+  BE01,
+  createLabServer,
+  LYNCBE01,
+  type CreateLabServerOptions,
+  type LabEngine,
+  type LabServerSpec,
+} from '../../src/lab/servers.js';
+import type { LabState } from '../../src/lab/state.js';
+import { silentLogger } from '../../src/log.js';
+import { Executor } from '../../src/runner/executor.js';
+import { Journal } from '../../src/runner/journal.js';
+import { OutputLog } from '../../src/runner/output.js';
+import { PATCHBOT_MODULE_PATH } from '../../src/runner/shell-config.js';
+import { describeOnRealPwsh } from '../support/real-pwsh.js';
+import { compiledLabHost } from '../runner/compiled-host.js';
+import { jobFor, planFor, removeTempDirs, requestFor, tempDir } from '../runner/support.js';
+
+afterAll(removeTempDirs);
+
+/**
+ * Lab parity: the same plan through the real Executor on both lab engines, the TypeScript
+ * stand-in (src/lab/host/) and real pwsh running the real PatchBot.psm1 over the fake Windows/Lync
+ * layer (src/lab/powershell/). Every step must end the same way and leave the same server.
+ *
+ * Durations are the defaults at a small time scale; a process start counts as no simulated time
+ * here, because when a spare process becomes ready depends on how fast each engine's process
+ * boots (a tsx host or pwsh), not on the lab state.
+ */
+const TIME_SCALE = 0.0001;
+
+/**
+ * Known differences the stand-in still has, by step id. The stand-in's PatchBot functions live in
+ * src/lab/host/patchbot-commands.ts, which its owner is rewriting; when they fix it, this test
+ * fails and the entry goes.
+ */
+const KNOWN_EXIT_CODE_DIFFERENCES: Record<string, { standIn: number | null; pwsh: number | null }> = {
+  // PatchBot.psm1 runs whoami.exe, a native program, so $LASTEXITCODE is 0 afterwards.
+  'precheck.role': { standIn: null, pwsh: 0 },
+};
+
+interface Outcome {
+  outcome: string;
+  steps: { id: string; status: string; exitCode: number | null; rebootRequired: boolean }[];
+  server: {
+    installedVersion: string;
+    databaseVersion: string;
+    services: LabState['services'];
+    w3svc: LabState['w3svc'];
+    pendingReboot: boolean;
+    downtime: { windows: number; simulatedMs: number | null }[];
+  };
+  stepCommands: string[];
+}
+
+async function runOn(
+  engine: LabEngine,
+  spec: LabServerSpec,
+  options: Partial<CreateLabServerOptions> = {},
+): Promise<Outcome> {
+  const dir = await tempDir();
+  const lab = createLabServer(spec, {
+    timeScale: TIME_SCALE,
+    ...options,
+    durationsMs: { 'session.start': 0, ...options.durationsMs },
+    dir: join(dir, 'lab'),
+    engine,
+  });
+  const logger = silentLogger();
+  const journal = await Journal.open(join(dir, 'journal.json'), logger);
+  // The stand-in as the other runner tests start it (compiled once; the same source).
+  const shell = engine === 'pwsh' ? lab.shell : { ...lab.shell, executable: await compiledLabHost() };
+  const executor = new Executor({
+    profile: spec.profile,
+    shell,
+    modulePath: PATCHBOT_MODULE_PATH,
+    journal,
+    outputLog: new OutputLog(join(dir, 'logs'), logger),
+    logger,
+    stepTimeoutMs: () => 60_000,
+    sessionStartTimeoutMs: 60_000,
+  });
+  try {
+    const report = await executor.run(jobFor(spec));
+    const state = lab.readState();
+    return {
+      outcome: report.outcome,
+      steps: report.results.map((r) => ({
+        id: r.stepId,
+        status: r.status,
+        exitCode: r.exitCode,
+        rebootRequired: r.rebootRequired ?? false,
+      })),
+      server: {
+        installedVersion: state.installedVersion,
+        databaseVersion: state.databaseVersion,
+        services: state.services,
+        w3svc: state.w3svc,
+        pendingReboot: state.conditions.pendingReboot,
+        downtime: state.downtime.map((d) => ({
+          windows: 1,
+          simulatedMs: d.runningAtSimMs === null ? null : d.runningAtSimMs - d.stoppedAtSimMs,
+        })),
+      },
+      stepCommands: lab.stepCommands(),
+    };
+  } finally {
+    await journal.close();
+  }
+}
+
+/** The pwsh outcome with the known stand-in differences put back, to compare with the stand-in's. */
+function asStandInWouldReport(outcome: Outcome): Outcome {
+  return {
+    ...outcome,
+    steps: outcome.steps.map((step) => {
+      const known = KNOWN_EXIT_CODE_DIFFERENCES[step.id];
+      if (!known) return step;
+      // The difference must really be there; once the stand-in is fixed, the entry goes.
+      expect(step.exitCode, `known difference at ${step.id} no longer seen on pwsh`).toBe(known.pwsh);
+      return { ...step, exitCode: known.standIn };
+    }),
+  };
+}
+
+async function compareEngines(
+  spec: LabServerSpec,
+  options: Partial<CreateLabServerOptions> = {},
+): Promise<Outcome> {
+  // One after the other: two runs at once would only slow each other down on two cores.
+  const standIn = await runOn('stand-in', spec, options);
+  const pwsh = await runOn('pwsh', spec, options);
+  for (const step of standIn.steps) {
+    const known = KNOWN_EXIT_CODE_DIFFERENCES[step.id];
+    if (known) expect(step.exitCode, `stand-in at ${step.id}`).toBe(known.standIn);
+  }
+  expect(asStandInWouldReport(pwsh)).toEqual(standIn);
+  return pwsh;
+}
+
+const VARIANTS: [string, LabServerSpec][] = [
+  ['backend01 (SfB 2019 Standard Edition)', BACKEND01],
+  ['be01 (SfB 2019 Enterprise Edition)', BE01],
+  ['lyncbe01 (Lync 2013 Enterprise Edition, collocated stores)', LYNCBE01],
+];
+
+describeOnRealPwsh('lab parity: stand-in and real PatchBot.psm1 on pwsh', () => {
+  it.each(VARIANTS)(
+    'a full update of %s ends the same on both engines',
+    async (_name, spec) => {
+      const pwsh = await compareEngines(spec);
+      const plan = planFor(spec.profile, requestFor(spec));
+      expect(pwsh.outcome).toBe('succeeded');
+      expect(pwsh.steps.map((s) => s.status)).toEqual(plan.steps.map(() => 'succeeded'));
+      expect(pwsh.stepCommands).toEqual(
+        plan.steps.filter((s) => s.session !== 'close-session').map((s) => s.command),
+      );
+      expect(pwsh.server.installedVersion).toBe(spec.profile.package.version);
+      expect(pwsh.server.databaseVersion).toBe(spec.profile.package.version);
+      expect(pwsh.server.downtime).toHaveLength(1);
+      expect(pwsh.server.downtime[0]?.simulatedMs).toBeGreaterThan(0);
+    },
+    120_000,
+  );
+
+  it('a pending restart fails the pre-check on both engines, before any downtime', async () => {
+    const pwsh = await compareEngines(BE01, { conditions: { pendingReboot: true } });
+    expect(pwsh.outcome).toBe('failed');
+    expect(pwsh.steps.map((s) => `${s.id} ${s.status}`)).toEqual([
+      'precheck.role succeeded',
+      'precheck.reboot failed',
+    ]);
+    expect(pwsh.server.downtime).toEqual([]);
+    expect(pwsh.server.installedVersion).toBe(BE01.installedVersion);
+  }, 120_000);
+
+  it('an installer failing with 1603 stops the run at the install on both engines', async () => {
+    const pwsh = await compareEngines(LYNCBE01, { conditions: { installerExitCode: 1603 } });
+    expect(pwsh.outcome).toBe('failed');
+    expect(pwsh.steps.at(-1)).toEqual({
+      id: 'update.install',
+      status: 'failed',
+      exitCode: 1603,
+      rebootRequired: false,
+    });
+    expect(pwsh.server.installedVersion).toBe(LYNCBE01.installedVersion);
+    // Services stay stopped: the window is open.
+    expect(pwsh.server.downtime).toEqual([{ windows: 1, simulatedMs: null }]);
+  }, 120_000);
+
+  it('an installer asking for a restart (3010) ends the same on both engines', async () => {
+    const pwsh = await compareEngines(BACKEND01, { conditions: { installerExitCode: 3010 } });
+    const install = pwsh.steps.find((s) => s.id === 'update.install');
+    expect(install?.exitCode).toBe(3010);
+    expect(pwsh.server.pendingReboot).toBe(true);
+  }, 120_000);
+});
