@@ -2,6 +2,7 @@ import path from 'node:path';
 import { createApp, type App } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { startLabFleet, type LabFleet } from './lab/lab-fleet.js';
+import { defaultLabEngine, describeLabEngine, type LabEngine } from './lab/servers.js';
 import { startPlayground, type RunningPlayground } from './lab/playground.js';
 import { createLogger, type Logger } from './log.js';
 
@@ -10,6 +11,10 @@ import { createLogger, type Logger } from './log.js';
  * one runner per simulated server and the Agents Playground, all on this machine.
  */
 async function main(): Promise<number> {
+  // Whatever this process creates (the store's files are private by their own modes; this also
+  // covers anything else, such as a log file a service manager does not create itself) is for
+  // this account only. No effect on Windows, where the data folder's ACL does this.
+  if (process.platform !== 'win32') process.umask(0o077);
   let config: Config;
   try {
     config = loadConfig();
@@ -40,6 +45,8 @@ async function main(): Promise<number> {
       dir: labDir,
       logger,
       timeScale: config.labTimeScale,
+      // Real pwsh with the real PatchBot.psm1 where it is installed, else the TypeScript stand-in.
+      engine: defaultLabEngine(),
     });
     playground = await startPlayground({
       botEndpoint: `${app.url}/api/messages`,
@@ -47,7 +54,7 @@ async function main(): Promise<number> {
       dataDir: path.join(labDir, 'playground'),
       logger,
     });
-    printLabBanner(playground.url, config);
+    printLabBanner(playground.url, config, fleet.engine);
   }
 
   await stopSignal(logger);
@@ -57,7 +64,7 @@ async function main(): Promise<number> {
   return 0;
 }
 
-function printLabBanner(url: string, config: Config): void {
+function printLabBanner(url: string, config: Config, engine: LabEngine): void {
   console.log(
     [
       '',
@@ -65,6 +72,7 @@ function printLabBanner(url: string, config: Config): void {
       '  backend01  Skype for Business Server 2019, Standard Edition',
       '  be01       Skype for Business Server 2019, Enterprise Edition, SQL sql01.contoso.local',
       '  lyncbe01   Lync Server 2013, Enterprise Edition, collocated databases',
+      `PowerShell on them: ${describeLabEngine(engine)}.`,
       '',
       `Open ${url} and type:  update backend01 standard`,
       `(simulated durations x${config.labTimeScale}; Ctrl-C stops everything)`,

@@ -2,6 +2,7 @@ import { open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Adapter } from 'lowdb';
 import type { HotState } from './hot-state.js';
+import { PRIVATE_FILE_MODE } from './private-files.js';
 
 type Section = 'runs' | 'runners' | 'conversations';
 const SECTIONS: readonly Section[] = ['runs', 'runners', 'conversations'];
@@ -124,7 +125,7 @@ function piecesOf(records: Record<string, object>): Map<string, Piece> {
 
 /** Writes and flushes to the disk, so a power cut after the rename finds the new contents. */
 async function writeDurably(file: string, bytes: Buffer): Promise<void> {
-  const handle = await open(file, 'w');
+  const handle = await open(file, 'w', PRIVATE_FILE_MODE);
   try {
     await handle.writeFile(bytes);
     await handle.sync();

@@ -1,5 +1,6 @@
-import { appendFile, mkdir, open, readdir, readFile } from 'node:fs/promises';
+import { appendFile, open, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { makePrivateDir, PRIVATE_FILE } from './private-files.js';
 
 /**
  * Append-only JSON Lines files, one per month (prefix-YYYY-MM.jsonl). Appending never rewrites
@@ -59,12 +60,12 @@ export class MonthlyJsonl<T> {
   }
 
   private async appendLine(file: string, line: string): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await makePrivateDir(this.dir);
     // After a crash mid-append the file ends in a torn line; without a break, the next record
     // would be glued to it and lost along with it.
     const separator = this.cleanEnded.has(file) || (await endsCleanly(file)) ? '' : '\n';
     this.cleanEnded.delete(file);
-    await appendFile(file, separator + line, 'utf8');
+    await appendFile(file, separator + line, PRIVATE_FILE);
     this.cleanEnded.add(file);
   }
 

@@ -1,6 +1,7 @@
 import { readFileSync, unlinkSync } from 'node:fs';
 import { link, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { PRIVATE_FILE } from './private-files.js';
 
 /**
  * lowdb keeps the whole hot file in memory and rewrites it on each write, so a second process
@@ -76,7 +77,7 @@ async function takeLock(lockFile: string): Promise<void> {
 /** Creates the lock with its content in one step (link fails if it exists), so no reader sees it empty. */
 async function createLockFile(lockFile: string): Promise<boolean> {
   const draft = `${lockFile}.${process.pid}.tmp`;
-  await writeFile(draft, `${process.pid}\n`, 'utf8');
+  await writeFile(draft, `${process.pid}\n`, PRIVATE_FILE);
   try {
     await link(draft, lockFile);
     return true;

@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Low } from 'lowdb';
 import { AuditLog } from './audit-log.js';
@@ -12,6 +11,7 @@ import {
   type HotState,
 } from './hot-state.js';
 import { lockDataDir } from './lock.js';
+import { makePrivateDir, tightenDataDir } from './private-files.js';
 import { RunArchive } from './run-archive.js';
 
 import type { RunnerFacts } from './runner-records.js';
@@ -117,8 +117,14 @@ export class LowdbStore implements Store {
       return store;
     }
     try {
-      await mkdir(dir, { recursive: true });
+      await makePrivateDir(dir);
       store.releaseLock = await lockDataDir(dir);
+      // Files an older version (or a restore from backup) left readable to others.
+      const tightened = await tightenDataDir(dir);
+      if (tightened > 0)
+        warn(`Made ${tightened} file(s) and folder(s) in the data folder private to this account.`, {
+          file: dir,
+        });
     } catch (error) {
       // A lock held by another process explains itself; a folder that refuses writes gets named.
       throw (error as NodeJS.ErrnoException).code ? new StoreFolderError(dir, error) : error;

@@ -1,4 +1,5 @@
 import { appendFile, readFile, rename, writeFile } from 'node:fs/promises';
+import { PRIVATE_FILE } from './private-files.js';
 
 /**
  * What happened to queued messages since the hot file last said so, as appends instead of a
@@ -59,7 +60,7 @@ export class OutboxLog {
   }
 
   private async append(line: string): Promise<void> {
-    await appendFile(this.file, line, 'utf8');
+    await appendFile(this.file, line, PRIVATE_FILE);
     this.lines += 1;
   }
 
@@ -73,7 +74,7 @@ export class OutboxLog {
 
   async clear(): Promise<void> {
     if (this.lines === 0) return;
-    await writeFile(this.file, '', 'utf8');
+    await writeFile(this.file, '', PRIVATE_FILE);
     this.lines = 0;
   }
 }

@@ -96,7 +96,8 @@ describe('the outbox log', () => {
     await store.enqueue(draft('b'));
     await store.close();
     // A log from a newer hot file than this one (say, this one came back from a backup).
-    await writeFile(path.join(dir, 'outbox.log'), '1 done\n2 done\n7 done\n');
+    // (Private, as the bot creates it: a readable one would be tightened, with a warning of its own.)
+    await writeFile(path.join(dir, 'outbox.log'), '1 done\n2 done\n7 done\n', { mode: 0o600 });
 
     const warnings: string[] = [];
     const reopened = await LowdbStore.open(dir, clock, { warn: (message) => warnings.push(message) });
