@@ -8,11 +8,14 @@ import {
   createLabServer,
   LAB_FLEET,
   type CreateLabServerOptions,
+  type LabEngine,
   type LabServer,
   type LabServerSpec,
 } from './servers.js';
 
 export interface LabFleet {
+  /** What plays PowerShell on the servers (the banner says it). */
+  engine: LabEngine;
   servers: LabServer[];
   agents: RunnerAgent[];
   stop(): Promise<void>;
@@ -27,15 +30,19 @@ export interface LabFleetOptions {
   timeScale: number;
   specs?: readonly LabServerSpec[];
   heartbeatIntervalMs?: number;
+  /** 'stand-in' unless given; lab mode (src/main.ts) passes defaultLabEngine(). */
+  engine?: LabEngine;
   serverOptions?: (spec: LabServerSpec) => Partial<CreateLabServerOptions>;
 }
 
 /**
- * Lab mode's stand-in for the data centre: one SIMULATED Lync/SfB server per spec (a fake
- * PowerShell host over a state file), each with a real runner agent that connects to the bot
+ * Lab mode's stand-in for the data centre: one SIMULATED Lync/SfB server per spec (real pwsh
+ * running the real PatchBot.psm1 over a fake Windows/Lync layer, or where there is no pwsh the
+ * TypeScript stand-in, over a state file), each with a real runner agent that connects to the bot
  * over HTTP exactly as a production runner would.
  */
 export async function startLabFleet(options: LabFleetOptions): Promise<LabFleet> {
+  const engine = options.engine ?? 'stand-in';
   const servers: LabServer[] = [];
   const agents: RunnerAgent[] = [];
   for (const spec of options.specs ?? LAB_FLEET) {
@@ -43,6 +50,7 @@ export async function startLabFleet(options: LabFleetOptions): Promise<LabFleet>
     const server = createLabServer(spec, {
       dir: join(options.dir, 'servers', name),
       timeScale: options.timeScale,
+      engine,
       ...options.serverOptions?.(spec),
     });
     const runnerId = `rn-lab-${name}`;
@@ -73,6 +81,7 @@ export async function startLabFleet(options: LabFleetOptions): Promise<LabFleet>
     agents.push(agent);
   }
   return {
+    engine,
     servers,
     agents,
     stop: async () => {

@@ -1,6 +1,13 @@
 import { join, resolve } from 'node:path';
 import { parseCommand } from '../commands/index.js';
-import { LAB_FLEET, labFleetServer, createLabServer } from '../lab/servers.js';
+import {
+  LAB_FLEET,
+  labFleetServer,
+  createLabServer,
+  defaultLabEngine,
+  describeLabEngine,
+  type LabEngine,
+} from '../lab/servers.js';
 import type { LabFault } from '../lab/state.js';
 import { createLogger } from '../log.js';
 import { planUpdate } from '../procedure/index.js';
@@ -19,6 +26,9 @@ Lab servers: ${LAB_FLEET.map((s) => s.profile.server).join(', ')}
 Options:
   --time-scale <n>          real time per simulated time (default 0.01: a 15-minute downtime takes ~9 s)
   --dir <folder>            lab state, journal and output logs (default .lab/runner)
+  --engine <pwsh|stand-in>  what plays PowerShell: real pwsh running the real PatchBot.psm1 over
+                            the lab's fake Windows/Lync layer (the default where pwsh is installed),
+                            or the TypeScript stand-in (the default elsewhere)
   --fault <command>=<kind>  inject a failure, e.g. Install-CsDatabase=error, net stop=exit:2,
                             Stop-CsWindowsService=hang, Install-PatchBotUpdate=crash
 `;
@@ -28,18 +38,32 @@ interface CliArgs {
   words: string[];
   timeScale: number;
   dir: string;
+  engine: LabEngine;
   faults: { command: string; fault: LabFault }[];
 }
 
 function parseArgs(argv: string[]): CliArgs | string {
-  const args: CliArgs = { server: '', words: [], timeScale: 0.01, dir: '.lab/runner', faults: [] };
+  const args: CliArgs = {
+    server: '',
+    words: [],
+    timeScale: 0.01,
+    dir: '.lab/runner',
+    engine: defaultLabEngine(),
+    faults: [],
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     const value = () => argv[++i] ?? '';
     if (arg === '--lab') args.server = value();
     else if (arg === '--time-scale') args.timeScale = Number(value());
     else if (arg === '--dir') args.dir = value();
-    else if (arg === '--fault') {
+    else if (arg === '--engine') {
+      const engine = value();
+      if (engine !== 'pwsh' && engine !== 'stand-in') return '--engine must be pwsh or stand-in';
+      if (engine === 'pwsh' && defaultLabEngine() !== 'pwsh')
+        return '--engine pwsh: no pwsh found (run scripts/ensure-pwsh.sh with the .NET SDK installed)';
+      args.engine = engine;
+    } else if (arg === '--fault') {
       const fault = parseFault(value());
       if (typeof fault === 'string') return fault;
       args.faults.push(fault);
@@ -123,6 +147,7 @@ async function main(): Promise<number> {
     dir: join(dir, 'servers'),
     timeScale: args.timeScale,
     faults: args.faults,
+    engine: args.engine,
   });
   const shell = checkShellEnvironment(lab.shell, { lab: true, env: process.env });
   if (!shell.ok) {
@@ -133,6 +158,7 @@ async function main(): Promise<number> {
   console.log(
     `SIMULATED server ${spec.profile.server} (${spec.profile.product}, ${spec.edition} edition): lab mode, nothing real is touched.`,
   );
+  console.log(`PowerShell: ${describeLabEngine(lab.engine)}`);
   console.log(`state: ${lab.stateFile}`);
   for (const step of plan.steps)
     console.log(`  ${String(step.index).padStart(2)}. ${step.id.padEnd(20)} ${step.command}`);
