@@ -13,7 +13,15 @@ import { PATCHBOT_MODULE_PATH } from '../../../src/runner/shell-config.js';
 import type { ShellSession } from '../../../src/runner/shell.js';
 import { describeOnRealPwsh } from '../../support/real-pwsh.js';
 import { planFor, removeTempDirs, requestFor, tempDir } from '../support.js';
-import { answered, enveloped, openRealShell, psText, realSessions, runStep } from './support.js';
+import {
+  answered,
+  enveloped,
+  openRealShell,
+  psText,
+  realSessions,
+  runStep,
+  startLongStep,
+} from './support.js';
 
 /**
  * Twins of the stand-in's envelope and output tests (units.test.ts, shell-faults.test.ts) on real
@@ -171,6 +179,26 @@ describeOnRealPwsh('the envelope on real pwsh, after the runner’s session set-
     expect(broken.stderr).toContain("Missing closing '}'");
     expect(judge(step('precheck.version'), broken).status).toBe('failed');
     expect(answered(await run("'still here'")).stdout).toBe('still here');
+  });
+
+  it('a prompt fails at once under -NonInteractive instead of reading stdin', async () => {
+    const result = answered(await run("Read-Host 'Stop the services now?'"));
+    expect(result).toMatchObject({
+      ok: false,
+      stderr: 'PowerShell is in NonInteractive mode. Read and Prompt functionality is not available.',
+    });
+  });
+
+  it('Ctrl-C (SIGINT) reaching pwsh stops the running step: no marker, so failed; the process lives on', async () => {
+    // The stand-in used to ignore SIGINT and finish the step; real PowerShell stops the pipeline.
+    const { pid, running } = await startLongStep(sessions, "'Stopping RTCSRV...'");
+    process.kill(pid, 'SIGINT');
+    const result = await running;
+    expect(result).toEqual({ kind: 'no-marker', stdout: 'Stopping RTCSRV...', stderr: '' });
+    expect(judge(step('services.stop'), result).reason).toBe(
+      'PowerShell returned no result marker for this step, so it cannot be counted as done.',
+    );
+    expect(answered(await run('$PID')).stdout).toBe(String(pid));
   });
 
   describe('non-ASCII text (de-DE, zh-CN) through the UTF-8 set-up', () => {

@@ -1,26 +1,26 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { BE01 } from '../../../src/lab/servers.js';
 import { judge } from '../../../src/runner/results.js';
-import type { Sessions } from '../../../src/runner/sessions.js';
 import { PATCHBOT_MODULE_PATH } from '../../../src/runner/shell-config.js';
 import { describeOnRealPwsh } from '../../support/real-pwsh.js';
-import { isAlive, planFor, removeTempDirs, requestFor, tempDir, waitFor } from '../support.js';
+import { isAlive, planFor, removeTempDirs, requestFor, waitFor } from '../support.js';
 import {
   answered,
   capturingLogger,
   openRealShell,
   realSessions,
   runStep,
+  probe,
+  PROBE,
+  startLongStep,
   WAIT_MS,
-  type StepOptions,
 } from './support.js';
 
 /**
  * Twins of the stand-in's process tests (shell-faults.test.ts, between-steps.test.ts) on real
- * pwsh: a hung step, a pwsh killed or exiting mid-step, the fresh process after the installer and
- * the spare process started ahead. Each test owns its Sessions: these tests end processes.
+ * pwsh: a session whose pwsh died, the fresh process after the installer, start-up failures and
+ * the spare process started ahead (faults mid-step are in faults.test.ts). Each test owns its
+ * Sessions and runs beside the others: most of their time is waiting for pwsh to start.
  */
 
 afterAll(removeTempDirs);
@@ -28,107 +28,7 @@ afterAll(removeTempDirs);
 const plan = planFor(BE01.profile, requestFor(BE01));
 const step = (id: string) => plan.steps.find((s) => s.id === id)!;
 
-/** Runs a step that writes its pid to a file first, and returns that pid once it is running. */
-async function startLongStep(
-  sessions: Sessions,
-  before: string,
-  opts: StepOptions = {},
-): Promise<{ pid: number; running: ReturnType<typeof runStep> }> {
-  const flag = join(await tempDir(), 'running');
-  const running = runStep(
-    sessions,
-    `${before}; Set-Content -LiteralPath '${flag}' -Value $PID; Start-Sleep -Seconds 600; 'never'`,
-    opts,
-  );
-  const text = await waitFor(() => existsSync(flag) && readFileSync(flag, 'utf-8').trim(), WAIT_MS);
-  return { pid: Number(text), running };
-}
-
-/** $PID, the PatchBot module's path and a global variable, as seen by the current process. */
-const PROBE = '$PID; (Get-Module PatchBot).Path; "[$global:PatchBotCarried]"; $ErrorActionPreference';
-
-function probe(stdout: string): { pid: number; module: string; carried: string; preference: string } {
-  const [pid, module, carried, preference] = stdout.split('\n');
-  return { pid: Number(pid), module: module ?? '', carried: carried ?? '', preference: preference ?? '' };
-}
-
 describeOnRealPwsh('the runner’s PowerShell processes on real pwsh', (pwsh) => {
-  // One Sessions through a series of faults: each test's first step checks that the step after
-  // the previous fault got a new, fully set-up process, then ends that process its own way.
-  describe.sequential('faults mid-step, one after another', () => {
-    let sessions: Sessions;
-    let ended: number | null = null;
-    beforeAll(() => {
-      sessions = realSessions(pwsh);
-    });
-    afterAll(() => sessions.runEnded());
-
-    /** The next step's process: not the one the last fault ended, PatchBot imported, Stop set. */
-    async function nextProcess(): Promise<number> {
-      const next = probe(answered(await runStep(sessions, PROBE)).stdout);
-      // The pid the runner kills is PowerShell itself, not a wrapper around it.
-      expect(next).toEqual({
-        pid: sessions.pid,
-        module: PATCHBOT_MODULE_PATH,
-        carried: '[]',
-        preference: 'Stop',
-      });
-      expect(next.pid).not.toBe(ended);
-      return next.pid;
-    }
-
-    it('a hung step is killed at its timeout and never reported as succeeded', async () => {
-      const pid = await nextProcess();
-      const hung = await runStep(sessions, "'Installing...'; Start-Sleep -Seconds 600; 'never'", {
-        timeoutMs: 5_000,
-      });
-      ended = pid;
-      expect(hung).toMatchObject({ kind: 'timed-out', pid, timeoutMs: 5_000, stdout: 'Installing...' });
-      const verdict = judge(step('update.install'), hung);
-      expect(verdict.status).toBe('timed-out');
-      expect(verdict.reason).toMatch(
-        new RegExp(`No result within 5\\.0 s; the PowerShell process \\(pid ${pid}\\) was killed`),
-      );
-      expect(isAlive(pid)).toBe(false);
-      expect(sessions.pid).toBeUndefined();
-    });
-
-    it('pwsh killed with SIGKILL from outside mid-step is the shell exiting, never success', async () => {
-      await nextProcess();
-      const { pid, running } = await startLongStep(sessions, "'Checking C: ...'");
-      process.kill(pid, 'SIGKILL');
-      const result = await running;
-      ended = pid;
-      expect(result).toMatchObject({
-        kind: 'shell-exited',
-        stdout: 'Checking C: ...',
-        exit: { code: null, signal: 'SIGKILL' },
-      });
-      const verdict = judge(step('services.stop'), result);
-      expect(verdict.status).toBe('failed');
-      expect(verdict.reason).toContain('ended during this step (signal SIGKILL)');
-    });
-
-    it.each([
-      ["'bye'; exit 0", 0, 'bye'],
-      ['[Environment]::Exit(255)', 255, ''],
-    ])(
-      'a step that ends the process (%s) is a failure, not the success node-powershell reports',
-      async (command, code, stdout) => {
-        ended = await nextProcess();
-        const result = await runStep(sessions, command);
-        expect(result).toMatchObject({ kind: 'shell-exited', stdout, exit: { code, signal: null } });
-        expect(judge(step('precheck.disk'), result).reason).toContain(
-          `ended during this step (exit code ${code})`,
-        );
-      },
-    );
-
-    it('the step after the last fault still works', async () => {
-      await nextProcess();
-    });
-  });
-
   describe.concurrent('a session whose pwsh is gone', () => {
     it('killed mid-call: this call and later ones return at once as exited', async () => {
       const shell = openRealShell(pwsh);

@@ -1,9 +1,12 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger, silentLogger, type Logger } from '../../../src/log.js';
 import { newNonce, takeMarker, wrapCommand, type Marker } from '../../../src/runner/envelope.js';
 import { type Execution, Sessions } from '../../../src/runner/sessions.js';
 import { PATCHBOT_MODULE_PATH, SESSION_OPTIONS } from '../../../src/runner/shell-config.js';
 import { ShellSession } from '../../../src/runner/shell.js';
+import { tempDir, waitFor } from '../support.js';
 
 /**
  * Helpers for the runner tests that drive real pwsh (test/support/real-pwsh.ts finds it) through
@@ -92,4 +95,28 @@ export function answered(execution: Execution): Extract<Execution, { kind: 'answ
     throw new Error(`expected an answered step, got ${JSON.stringify(execution).slice(0, 600)}`);
   }
   return execution;
+}
+
+/** Runs a step that writes its pid to a file first, and returns that pid once it is running. */
+export async function startLongStep(
+  sessions: Sessions,
+  before: string,
+  opts: StepOptions = {},
+): Promise<{ pid: number; running: ReturnType<typeof runStep> }> {
+  const flag = join(await tempDir(), 'running');
+  const running = runStep(
+    sessions,
+    `${before}; Set-Content -LiteralPath '${flag}' -Value $PID; Start-Sleep -Seconds 600; 'never'`,
+    opts,
+  );
+  const text = await waitFor(() => existsSync(flag) && readFileSync(flag, 'utf-8').trim(), WAIT_MS);
+  return { pid: Number(text), running };
+}
+
+/** $PID, the PatchBot module's path and a global variable, as seen by the current process. */
+export const PROBE = '$PID; (Get-Module PatchBot).Path; "[$global:PatchBotCarried]"; $ErrorActionPreference';
+
+export function probe(stdout: string): { pid: number; module: string; carried: string; preference: string } {
+  const [pid, module, carried, preference] = stdout.split('\n');
+  return { pid: Number(pid), module: module ?? '', carried: carried ?? '', preference: preference ?? '' };
 }
