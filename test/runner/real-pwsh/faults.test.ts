@@ -64,7 +64,7 @@ describeOnRealPwsh('faults mid-step on real pwsh, one after another', (pwsh) => 
     ['SIGKILL', 'killed from outside'],
     // node-powershell resolves a call whose shell got SIGTERM as if it had succeeded.
     ['SIGTERM', 'told to terminate'],
-  ] as const)('pwsh %s mid-step (%s) is the shell exiting, never success', async (signal) => {
+  ] as const)('pwsh %s mid-step (%s) is the shell exiting, never success', async (signal, _how) => {
     await nextProcess();
     const { pid, running } = await startLongStep(sessions, "'Checking C: ...'");
     process.kill(pid, signal);
