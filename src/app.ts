@@ -61,7 +61,13 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     logger: logger.child({ area: 'runs' }),
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
   });
-  const router = new CommandRouter({ runs, store, views, pending: new PendingQuestions() });
+  const router = new CommandRouter({
+    runs,
+    store,
+    views,
+    pending: new PendingQuestions(),
+    policy: config.policy,
+  });
   const cardActions = new CardActions(runs, views);
 
   const rememberCard = async (item: OutboxItem, activityId: string | undefined) => {

@@ -81,6 +81,7 @@ export function loadConfig(env: Env = process.env): Config {
   const policy: Policy = {
     requesters: list('PATCHBOT_REQUESTERS', DEFAULT_POLICY.requesters),
     approvers: list('PATCHBOT_APPROVERS', DEFAULT_POLICY.approvers),
+    readers: list('PATCHBOT_READERS', DEFAULT_POLICY.readers),
     approvalsRequired: int('PATCHBOT_APPROVALS_REQUIRED', DEFAULT_POLICY.approvalsRequired, 0, 10),
     approvalExpiryMinutes: int(
       'PATCHBOT_APPROVAL_EXPIRY_MINUTES',

@@ -7,6 +7,7 @@ import {
   SUPPORTED_LOCALES,
   type Translator,
 } from '../i18n/index.js';
+import { mayRead, type Policy } from '../runs/policy.js';
 import type { RunService } from '../runs/service.js';
 import type { Store } from '../store/store.js';
 import type { RunRecord } from '../store/types.js';
@@ -20,9 +21,13 @@ export interface RouterDeps {
   store: Store;
   views: Views;
   pending: PendingQuestions;
+  /** Decides who may read which runs (status, history). */
+  policy: Pick<Policy, 'requesters' | 'approvers' | 'readers'>;
 }
 
 const HISTORY_LIMIT = 10;
+/** Finished runs read to find HISTORY_LIMIT the asker may see. */
+const HISTORY_SCAN = 500;
 
 /** Routes one chat message to the dialog for its command. */
 export class CommandRouter {
@@ -74,10 +79,12 @@ export class CommandRouter {
         return;
       }
       case 'history': {
-        const finished = await store.finishedRuns({
-          server: command.server ?? undefined,
-          limit: HISTORY_LIMIT,
-        });
+        const all = await store.finishedRuns({ server: command.server ?? undefined, limit: HISTORY_SCAN });
+        const finished = this.readable(turn, all).slice(0, HISTORY_LIMIT);
+        if (finished.length === 0 && all.length > 0) {
+          await turn.reply(t.t('bot.not-allowed.read'));
+          return;
+        }
         await turn.reply(
           finished.length
             ? { attachments: [views.history(finished, t, command.server)] }
@@ -108,18 +115,30 @@ export class CommandRouter {
     if (target.kind === 'run') {
       const run = await store.findRun(target.runId);
       if (!run) return t.t('bot.run-not-found', { runId: target.runId });
+      if (this.readable(turn, [run]).length === 0) return t.t('bot.not-allowed.read');
       runs = [run];
     } else {
-      runs = store
+      const active = store
         .liveRuns()
         .filter((r) => r.status !== 'planned' && (target.kind === 'all' || r.server === target.server));
+      runs = this.readable(turn, active);
+      // Asked about one server whose run is someone else's: say so rather than "nothing active".
+      if (target.kind === 'server' && runs.length === 0 && active.length > 0)
+        return t.t('bot.not-allowed.read');
       if (target.kind === 'server' && runs.length === 0) {
         // Nothing active on that server: its last finished run, shown as history (not as "active").
         const last = await store.finishedRuns({ server: target.server, limit: 1 });
+        if (last.length && this.readable(turn, last).length === 0) return t.t('bot.not-allowed.read');
         if (last.length) return { attachments: [views.history(last, t, target.server)] };
       }
     }
     return runs.length ? { attachments: [views.status(runs, t)] } : t.t('status.none');
+  }
+
+  /** The runs this turn's user may read here (see mayRead). */
+  private readable(turn: Turn, runs: RunRecord[]): RunRecord[] {
+    const reader = { person: turn.user, conversationId: turn.conversationId };
+    return runs.filter((run) => mayRead(this.deps.policy, reader, run));
   }
 
   private async language(turn: Turn, t: Translator, tag: string | null): Promise<void> {

@@ -22,6 +22,11 @@ export interface Policy {
   /** Teams user ids (29:...) or AAD object ids; ['*'] = everyone in the conversation. */
   requesters: string[];
   approvers: string[];
+  /**
+   * Who may read every run with `status` and `history`, besides the run's own conversation and the
+   * requesters and approvers named by id. ['*'] = everyone (the behaviour before this setting).
+   */
+  readers: string[];
   /** Approvals a run needs before it starts (0 = none). */
   approvalsRequired: number;
   approvalExpiryMinutes: number;
@@ -33,6 +38,7 @@ export interface Policy {
 export const DEFAULT_POLICY: Policy = {
   requesters: ['*'],
   approvers: [],
+  readers: [],
   approvalsRequired: 0,
   approvalExpiryMinutes: 60,
   maintenanceWindows: {},
@@ -53,6 +59,34 @@ export function mayRequest(policy: Policy, person: Person): boolean {
 
 export function mayApprove(policy: Policy, person: Person): boolean {
   return matches(policy.approvers, person);
+}
+
+/** A list entry naming this person (by Teams or AAD id); '*' does not count. */
+function names(list: string[], person: Person): boolean {
+  return list.includes(person.id) || (!!person.aadObjectId && list.includes(person.aadObjectId));
+}
+
+/** The conversation a message belongs to, without the thread: a channel's threads are one channel. */
+export function conversationRoot(conversationId: string): string {
+  return conversationId.split(';')[0] ?? conversationId;
+}
+
+/**
+ * Who may read a run (status, history): anyone in the conversation (channel) it was requested
+ * in; the people named as requesters or approvers (a '*' lets everyone request in their own
+ * chat, not read everyone else's runs); and PATCHBOT_READERS.
+ */
+export function mayRead(
+  policy: Pick<Policy, 'requesters' | 'approvers' | 'readers'>,
+  reader: { person: Person; conversationId: string },
+  run: { conversationId: string },
+): boolean {
+  return (
+    conversationRoot(run.conversationId) === conversationRoot(reader.conversationId) ||
+    names(policy.requesters, reader.person) ||
+    names(policy.approvers, reader.person) ||
+    matches(policy.readers, reader.person)
+  );
 }
 
 export function samePerson(a: Person, b: Person): boolean {

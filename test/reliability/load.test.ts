@@ -62,7 +62,9 @@ describe('load', () => {
       // Production's sweep interval (the other tests sweep every 200 ms to see silence quickly).
       sweepIntervalMs: 5_000,
       // Production's long-poll: with 50 runners a 2 s poll would be 25 signed requests a second.
-      env: { LOG_LEVEL: 'info', PATCHBOT_LONG_POLL_SECONDS: '25' },
+      // Alex asks `status` in the personal chat while the runs live in channel threads: as a named
+      // reader, the answer lists all 50 of them (anyone else would see none).
+      env: { LOG_LEVEL: 'info', PATCHBOT_LONG_POLL_SECONDS: '25', PATCHBOT_READERS: '29:lab-user-alex' },
       fleet: {
         specs: fleetSpecs,
         timeScale: 0.0002,

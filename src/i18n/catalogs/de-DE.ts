@@ -185,6 +185,8 @@ export const deDE: Catalog = {
     'Für {server} gibt es schon Lauf #{runId} ({status}). Pro Server läuft nur ein Lauf gleichzeitig.',
   'bot.not-allowed.request': 'Sie stehen nicht auf der Liste der Personen, die Updates anfordern dürfen.',
   'bot.not-allowed.approve': 'Sie stehen nicht auf der Liste der genehmigenden Personen.',
+  'bot.not-allowed.read':
+    'Sie können nur die Läufe dieser Unterhaltung lesen. Fragen Sie in der Unterhaltung nach, in der der Lauf angefordert wurde, oder bitten Sie einen Admin, Sie in PATCHBOT_READERS aufzunehmen.',
   'bot.self-approval': 'Sie haben diesen Lauf angefordert, daher muss ein anderer Admin ihn genehmigen.',
   'bot.already-decided': 'Sie haben über Lauf #{runId} bereits entschieden.',
   'bot.run-not-found': 'Einen Lauf #{runId} gibt es nicht.',

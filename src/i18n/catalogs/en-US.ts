@@ -180,6 +180,8 @@ export const enUS = {
   'bot.run-exists': '{server} already has run #{runId} ({status}). Only one run per server at a time.',
   'bot.not-allowed.request': 'You are not on the list of people who may request updates.',
   'bot.not-allowed.approve': 'You are not on the list of approvers.',
+  'bot.not-allowed.read':
+    'You can read only the runs of this conversation. Ask in the conversation where the run was requested, or ask an admin to add you to PATCHBOT_READERS.',
   'bot.self-approval': 'You requested this run, so another admin has to approve it.',
   'bot.already-decided': 'You have already decided on run #{runId}.',
   'bot.run-not-found': 'There is no run #{runId}.',

@@ -184,6 +184,8 @@ export const esES: Catalog = {
     '{server} ya tiene la ejecución #{runId} ({status}). Solo se permite una ejecución por servidor a la vez.',
   'bot.not-allowed.request': 'No figura en la lista de personas que pueden solicitar actualizaciones.',
   'bot.not-allowed.approve': 'No figura en la lista de aprobadores.',
+  'bot.not-allowed.read':
+    'Solo puede consultar las ejecuciones de esta conversación. Pregunte en la conversación donde se solicitó la ejecución o pida a un administrador que le añada a PATCHBOT_READERS.',
   'bot.self-approval': 'Usted solicitó esta ejecución, así que debe aprobarla otro administrador.',
   'bot.already-decided': 'Ya ha tomado una decisión sobre la ejecución #{runId}.',
   'bot.run-not-found': 'No existe la ejecución #{runId}.',

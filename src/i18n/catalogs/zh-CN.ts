@@ -165,6 +165,8 @@ export const zhCN: Catalog = {
   'bot.run-exists': '{server} 已有运行 #{runId}（{status}）。每台服务器同一时间只能有一个运行。',
   'bot.not-allowed.request': '你不在可以请求更新的人员名单中。',
   'bot.not-allowed.approve': '你不在审批人名单中。',
+  'bot.not-allowed.read':
+    '你只能查看本会话中的运行。请在发起该运行的会话中查询，或请管理员将你加入 PATCHBOT_READERS。',
   'bot.self-approval': '这个运行是你请求的，因此需要由另一位管理员审批。',
   'bot.already-decided': '你已经对运行 #{runId} 做出过决定。',
   'bot.run-not-found': '不存在运行 #{runId}。',
