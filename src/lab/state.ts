@@ -56,7 +56,7 @@ export interface LabCommandRecord {
   simEndMs: number | null;
   wallStart: string;
   wallEnd: string | null;
-  result: 'running' | 'ok' | 'error' | 'hang' | 'crash' | 'unknown';
+  result: 'running' | 'ok' | 'error' | 'hang' | 'crash' | 'interrupted' | 'unknown';
   exitCode: number | null;
 }
 

@@ -19,7 +19,7 @@ import { newNonce, sessionInitCommands, takeMarker, wrapCommand } from '../../sr
 import { PATCHBOT_MODULE_PATH, SESSION_OPTIONS } from '../../src/runner/shell-config.js';
 import { ShellSession } from '../../src/runner/shell.js';
 import { compiledLabHost } from '../runner/compiled-host.js';
-import { removeTempDirs, tempDir } from '../runner/support.js';
+import { removeTempDirs, tempDir, waitFor } from '../runner/support.js';
 
 afterAll(removeTempDirs);
 
@@ -219,6 +219,30 @@ describe.concurrent('lab host (simulator) protocol', () => {
     const outcome = await session.invoke(wrapCommand('Assert-PatchBotNoPendingReboot', newNonce()), 10_000);
     expect(outcome.kind === 'exited' && outcome.exit.code).toBe(3);
     expect(lab.commandLog().at(-1)?.result).toBe('crash');
+  });
+
+  it('stops the running command on Ctrl-C (SIGINT) like PowerShell: no marker, the session lives on', async () => {
+    // Real pwsh does this (test/runner/real-pwsh/envelope.test.ts); the host used to ignore SIGINT.
+    const { session, lab, run } = await labSession(BE01, {
+      timeScale: 0.001,
+      durationsMs: { 'session.start': 0, 'Stop-CsWindowsService': 600_000_000 },
+    });
+    await run('Import-Module SkypeForBusiness');
+    // Idle: nothing to stop.
+    process.kill(session.pid!, 'SIGINT');
+    expect((await run('Get-CsWindowsService')).marker).toEqual({ ok: true, exit: null });
+
+    const stopping = run('Stop-CsWindowsService');
+    await waitFor(() =>
+      lab.commandLog().some((r) => r.key === 'Stop-CsWindowsService' && r.result === 'running'),
+    );
+    process.kill(session.pid!, 'SIGINT');
+    expect(await stopping).toEqual({ marker: null, output: '', stderr: '' });
+    expect(lab.commandLog().find((r) => r.key === 'Stop-CsWindowsService')?.result).toBe('interrupted');
+    expect(Object.values(lab.readState().services).every((s) => s === 'Running')).toBe(true);
+    expect((await run('Get-CsWindowsService')).marker).toEqual({ ok: true, exit: null });
+    expect(session.hasExited).toBe(false);
+    await session.close();
   });
 });
 

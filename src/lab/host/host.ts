@@ -183,7 +183,7 @@ export class LabHost {
     }
 
     const duration = state.durationsMs[step.key] ?? 1000;
-    await sleep(duration * state.timeScale);
+    if (await this.sleepUnlessInterrupted(duration * state.timeScale)) return this.interrupted(record);
     state.clockSimMs = record.simStartMs + duration;
     record.simEndMs = state.clockSimMs;
     record.wallEnd = new Date().toISOString();
@@ -192,6 +192,40 @@ export class LabHost {
     trackDowntime(state, servicesWereRunning, record);
     writeLabState(this.stateFile, state);
     this.emit(out, err, nonce, ok, exit);
+  }
+
+  /**
+   * Ctrl-C (SIGINT) while a command runs: PowerShell stops the pipeline, so the rest of the line
+   * (the envelope's marker included) never runs, and the session reads the next line. While no
+   * command runs, and during a hang (a stuck native program), it changes nothing.
+   */
+  interrupt(): void {
+    this.stopRunning?.();
+  }
+
+  private stopRunning: (() => void) | null = null;
+
+  private async sleepUnlessInterrupted(ms: number): Promise<boolean> {
+    if (ms <= 0) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const stopped = await new Promise<boolean>((resolve) => {
+      this.stopRunning = () => resolve(true);
+      timer = setTimeout(() => resolve(false), ms);
+    });
+    clearTimeout(timer);
+    this.stopRunning = null;
+    return stopped;
+  }
+
+  /** The command was stopped part-way: what it changed is dropped; no output, no marker. */
+  private interrupted(record: LabCommandRecord): void {
+    const state = readLabState(this.stateFile);
+    const entry = state.log.find((r) => r.seq === record.seq && r.pid === record.pid);
+    if (entry) {
+      entry.result = 'interrupted';
+      entry.wallEnd = new Date().toISOString();
+    }
+    writeLabState(this.stateFile, state);
   }
 
   /** Text outside the envelope is never run, but it is logged: tests look for it there. */

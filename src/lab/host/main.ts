@@ -41,9 +41,10 @@ async function main(): Promise<void> {
     err: (text) => void process.stderr.write(text),
     exit: (code) => process.exit(code),
   });
-  // Ctrl-C in a terminal reaches the whole process group, this stand-in included. The runner's
-  // CLI turns Ctrl-C into "cancel before the next step", so the step running here must finish.
-  process.on('SIGINT', () => undefined);
+  // Ctrl-C in a terminal reaches the whole process group, this stand-in included. Like real
+  // PowerShell, it stops the command running now (no marker: the runner counts the step as not
+  // done) and keeps the session; it does not end the process.
+  process.on('SIGINT', () => host.interrupt());
   await host.start(process.argv.slice(2));
   // Lines are handled strictly one after another, as PowerShell reading `-Command -` does.
   for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
