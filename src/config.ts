@@ -135,12 +135,31 @@ export function loadConfig(env: Env = process.env): Config {
     playgroundPort: int('PLAYGROUND_PORT', 56150, 0, 65535),
     labTimeScale: Number(env.PATCHBOT_LAB_TIME_SCALE ?? '0.01'),
   };
+  // Lab mode checks no token on /api/messages: anyone who can reach it is every user. So it
+  // listens on this machine only, and says so rather than quietly binding elsewhere.
+  if (lab && !isLoopback(config.host))
+    problems.push(
+      `HOST=${config.host} is not allowed in lab mode: lab mode has no authentication (MicrosoftAppId is empty), ` +
+        'so it listens on this machine only. Use 127.0.0.1, ::1 or localhost, or set MicrosoftAppId and ' +
+        'MicrosoftAppPassword for production.',
+    );
   if (!(config.labTimeScale > 0 && config.labTimeScale <= 1))
     problems.push('PATCHBOT_LAB_TIME_SCALE must be a number in (0, 1]');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel))
     problems.push('LOG_LEVEL must be a pino level');
   if (problems.length) throw new ConfigError(problems);
   return config;
+}
+
+/** 127.0.0.0/8, ::1 (also as ::ffff:127.x.y.z) or localhost: reachable from this machine only. */
+export function isLoopback(host: string): boolean {
+  const name = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
+  if (name === 'localhost' || name === '::1') return true;
+  const v4 = name.startsWith('::ffff:') ? name.slice('::ffff:'.length) : name;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
 }
 
 function validTimeZone(zone: unknown): boolean {

@@ -3,7 +3,7 @@ import { createApp, type App } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { startLabFleet, type LabFleet } from './lab/lab-fleet.js';
 import { defaultLabEngine, describeLabEngine, type LabEngine } from './lab/servers.js';
-import { startPlayground, type RunningPlayground } from './lab/playground.js';
+import { PlaygroundStartError, startPlayground, type RunningPlayground } from './lab/playground.js';
 import { createLogger, type Logger } from './log.js';
 
 /**
@@ -48,12 +48,20 @@ async function main(): Promise<number> {
       // Real pwsh with the real PatchBot.psm1 where it is installed, else the TypeScript stand-in.
       engine: defaultLabEngine(),
     });
-    playground = await startPlayground({
-      botEndpoint: `${app.url}/api/messages`,
-      port: config.playgroundPort,
-      dataDir: path.join(labDir, 'playground'),
-      logger,
-    });
+    try {
+      playground = await startPlayground({
+        botEndpoint: `${app.url}/api/messages`,
+        port: config.playgroundPort,
+        dataDir: path.join(labDir, 'playground'),
+        logger,
+      });
+    } catch (error) {
+      // A taken PLAYGROUND_PORT and the like: the message says what to do, no stack needed.
+      console.error(error instanceof PlaygroundStartError ? error.message : error);
+      await fleet.stop();
+      await app.stop();
+      return 1;
+    }
     printLabBanner(playground.url, config, fleet.engine);
   }
 

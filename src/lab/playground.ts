@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.js';
@@ -55,6 +56,10 @@ export async function startPlayground(options: StartPlaygroundOptions): Promise<
   const tenant = options.tenant ?? LAB_TENANT;
   const logger = options.logger.child({ component: 'playground' });
   const timeoutMs = options.startTimeoutMs ?? 20_000;
+  const wanted = options.port ?? 0;
+  // A port chosen on purpose is that port or nothing: the playground must not come up elsewhere
+  // while the banner and the docs point at the chosen one.
+  if (wanted !== 0) await ensurePortFree(wanted);
   await mkdir(options.dataDir, { recursive: true });
   const configFile = path.join(options.dataDir, 'playground-tenant.yml');
   const logFile = path.join(options.dataDir, 'playground.log');
@@ -104,6 +109,11 @@ export async function startPlayground(options: StartPlaygroundOptions): Promise<
         throw new PlaygroundStartError(`The playground did not report a port within ${timeoutMs} ms`);
       }),
     ]);
+    if (wanted !== 0 && port !== wanted)
+      throw new PlaygroundStartError(
+        `The playground came up on port ${port} instead of PLAYGROUND_PORT ${wanted}; stopped it. ` +
+          `Free port ${wanted} or set PLAYGROUND_PORT to another port (0 = any free port).`,
+      );
     const url = `http://127.0.0.1:${port}`;
     await Promise.race([waitForPing(url, timeoutMs), exitedEarly]);
     if ((await loggedErrors(logFile)).length > 0) {
@@ -119,6 +129,25 @@ export async function startPlayground(options: StartPlaygroundOptions): Promise<
     }
     throw error;
   }
+}
+
+/** Throws a PlaygroundStartError naming the port when another program listens on it. */
+async function ensurePortFree(port: number): Promise<void> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', (error: NodeJS.ErrnoException) => {
+      const why =
+        error.code === 'EADDRINUSE'
+          ? 'is already in use by another program'
+          : `cannot be used (${error.message})`;
+      reject(
+        new PlaygroundStartError(
+          `PLAYGROUND_PORT ${port} ${why}. Stop that program or set PLAYGROUND_PORT to another port (0 = any free port).`,
+        ),
+      );
+    });
+    probe.listen(port, () => probe.close(() => resolve()));
+  });
 }
 
 function listeningPort(child: ChildProcess, logger: Logger): Promise<number> {

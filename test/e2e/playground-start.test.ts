@@ -30,20 +30,30 @@ describe('startPlayground', () => {
     return dir;
   }
 
-  it('writes the lab tenant, reports the real port when the asked one is busy, and stops', async () => {
+  it('refuses a busy port with an error naming it, instead of moving to another one', async () => {
     const busy = await listenOnFreePort();
     cleanups.push(() => new Promise((resolve) => busy.server.close(resolve)));
+    await expect(
+      startPlayground({
+        botEndpoint: UNUSED_BOT_ENDPOINT,
+        port: busy.port,
+        dataDir: await tempDir(),
+        logger: silentLogger(),
+      }),
+    ).rejects.toThrow(`PLAYGROUND_PORT ${busy.port} is already in use`);
+  });
+
+  it('writes the lab tenant, reports the port it listens on, and stops', async () => {
     const dataDir = await tempDir();
 
     const playground: RunningPlayground = await startPlayground({
       botEndpoint: UNUSED_BOT_ENDPOINT,
-      port: busy.port,
+      port: 0,
       dataDir,
       logger: silentLogger(),
     });
     cleanups.push(() => playground.stop());
 
-    expect(playground.port).not.toBe(busy.port);
     expect(playground.url).toBe(`http://127.0.0.1:${playground.port}`);
     expect(await readFile(path.join(dataDir, 'playground-tenant.yml'), 'utf8')).toBe(
       renderTenantYaml(LAB_TENANT),
