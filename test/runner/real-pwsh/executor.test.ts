@@ -79,6 +79,8 @@ describeOnRealPwsh('the executor on the real-pwsh lab engine', () => {
       const { logger, sparePids } = capturingLogger();
       const f = await pwshFixture(BE01, {
         logger,
+        // A one-second install: the spare that replaces its process surely starts meanwhile.
+        durationsMs: { 'Install-PatchBotUpdate': 5_000_000 },
         faults: [
           {
             command: 'net start',
