@@ -1,12 +1,18 @@
-import { describe, expect, it } from 'vitest';
+import { chmod, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { BE01 } from '../../src/lab/servers.js';
+import { silentLogger } from '../../src/log.js';
 import { MARKER_PREFIX, takeMarker, wrapCommand } from '../../src/runner/envelope.js';
 import { sessionReplay } from '../../src/runner/executor.js';
 import { capOutput, excerpt } from '../../src/runner/output.js';
 import { judge } from '../../src/runner/results.js';
 import { newProcessAhead } from '../../src/runner/session-plan.js';
 import { checkShellEnvironment, windowsPowerShell } from '../../src/runner/shell-config.js';
-import { planFor, requestFor } from './support.js';
+import { ShellSession } from '../../src/runner/shell.js';
+import { planFor, removeTempDirs, requestFor, tempDir } from './support.js';
+
+afterAll(removeTempDirs);
 
 const NONCE = '0123456789abcdef';
 
@@ -139,5 +145,25 @@ describe('which steps have a new PowerShell process started ahead', () => {
     const ahead = plan.steps.filter((s) => newProcessAhead(plan, s)).map((s) => s.id);
     const installAt = plan.steps.findIndex((s) => s.id === 'update.install');
     expect(ahead).toEqual(plan.steps.slice(0, installAt + 1).map((s) => s.id));
+  });
+});
+
+describe('the environment PowerShell starts with', () => {
+  it('has TERM=dumb and NO_COLOR=1, whatever the runner was started with', async () => {
+    // pwsh 7 outside Windows otherwise writes terminal control sequences into redirected output
+    // (test/runner/real-pwsh/framing.test.ts shows what they break). A stand-in that prints them.
+    const executable = join(await tempDir(), 'print-env');
+    await writeFile(executable, '#!/bin/sh\necho "TERM=$TERM NO_COLOR=$NO_COLOR"\n');
+    await chmod(executable, 0o755);
+    const saved = process.env.TERM;
+    process.env.TERM = 'xterm-256color';
+    try {
+      const shell = ShellSession.open({ executable, executableOptions: {} }, silentLogger());
+      const outcome = await shell.invoke("'x'", 10_000);
+      expect(outcome).toMatchObject({ kind: 'exited', stdout: 'TERM=dumb NO_COLOR=1\n' });
+    } finally {
+      if (saved === undefined) delete process.env.TERM;
+      else process.env.TERM = saved;
+    }
   });
 });
