@@ -64,9 +64,14 @@ export interface Marker {
 }
 
 /**
- * Finds this invocation's marker (the last line of stdout) and returns it with the output that
- * came before it. A marker with another nonce, a marker that is not the last line, or a malformed
- * one counts as no marker at all.
+ * Finds this invocation's marker (the end of the last line of stdout) and returns it with the
+ * output that came before it. A marker with another nonce, a marker that is not on the last line,
+ * or a malformed one counts as no marker at all.
+ *
+ * The marker may share its line with output before it: a native program, `Write-Host -NoNewline`
+ * or `[Console]::Out.Write` that leaves no final line break gets the marker glued to its last
+ * line (PowerShell writes straight after it). The envelope's marker is always the last thing
+ * its line prints, so the last occurrence on that line is the one that counts.
  */
 export function takeMarker(stdout: string, nonce: string): { marker: Marker | null; output: string } {
   const text = stdout
@@ -75,10 +80,12 @@ export function takeMarker(stdout: string, nonce: string): { marker: Marker | nu
     .replace(/\s+$/, '');
   const cut = text.lastIndexOf('\n');
   const lastLine = text.slice(cut + 1);
-  const prefix = `${MARKER_PREFIX} ${nonce} `;
-  if (!lastLine.startsWith(prefix)) return { marker: null, output: text };
-  const marker = parseMarkerJson(lastLine.slice(prefix.length));
-  return marker ? { marker, output: cut === -1 ? '' : text.slice(0, cut) } : { marker: null, output: text };
+  const at = lastLine.lastIndexOf(`${MARKER_PREFIX} ${nonce} `);
+  if (at === -1) return { marker: null, output: text };
+  const marker = parseMarkerJson(lastLine.slice(at + MARKER_PREFIX.length + nonce.length + 2));
+  if (!marker) return { marker: null, output: text };
+  const before = text.slice(0, cut + 1 + at);
+  return { marker, output: before.endsWith('\n') ? before.slice(0, -1) : before };
 }
 
 function parseMarkerJson(json: string): Marker | null {

@@ -26,6 +26,17 @@ describe('result marker', () => {
     });
   });
 
+  it('finds the marker glued to output that left no final line break (native program, -NoNewline)', () => {
+    expect(takeMarker(`no newline${MARKER_PREFIX} ${NONCE} {"ok":true,"exit":0}\n`, NONCE)).toEqual({
+      marker: { ok: true, exit: 0 },
+      output: 'no newline',
+    });
+    expect(takeMarker(`a\r\nb${MARKER_PREFIX} ${NONCE} {"ok":false,"exit":null}`, NONCE)).toEqual({
+      marker: { ok: false, exit: null },
+      output: 'a\nb',
+    });
+  });
+
   it.each([
     ['no marker', 'all good'],
     ['empty output (a shell that died looks like this)', ''],
@@ -34,7 +45,12 @@ describe('result marker', () => {
       'a marker printed by the command, not last',
       `${MARKER_PREFIX} ${NONCE} {"ok":true,"exit":0}\nmore output`,
     ],
+    [
+      "another invocation's marker glued to output",
+      `text${MARKER_PREFIX} fedcba9876543210 {"ok":true,"exit":0}`,
+    ],
     ['malformed JSON', `${MARKER_PREFIX} ${NONCE} {"ok":true,`],
+    ['text after the marker', `${MARKER_PREFIX} ${NONCE} {"ok":true,"exit":0} trailing`],
     ['ok not a boolean', `${MARKER_PREFIX} ${NONCE} {"ok":"true","exit":0}`],
     ['a fractional exit code', `${MARKER_PREFIX} ${NONCE} {"ok":true,"exit":0.5}`],
   ])('counts %s as no marker', (_name, stdout) => {

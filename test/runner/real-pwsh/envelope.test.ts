@@ -173,6 +173,18 @@ describeOnRealPwsh('the envelope on real pwsh, after the runner’s session set-
     });
   });
 
+  it.each([
+    ["& printf 'Stopping the service...'", 0],
+    ["& printf 'first line\\nStopping the service...'", 0],
+    ["Write-Host 'Stopping the service...' -NoNewline", null],
+    ["[Console]::Out.Write('Stopping the service...')", null],
+  ])('output left without a final line break (%s) still gets its marker', async (command, exit) => {
+    const result = answered(await run(command));
+    expect(result).toMatchObject({ ok: true, exit, stderr: '' });
+    expect(result.stdout.split('\n').at(-1)).toBe('Stopping the service...');
+    expect(judge(step('iis.stop'), result).status).toBe('succeeded');
+  });
+
   it('a command that does not parse gets no marker (never success), and the session goes on', async () => {
     const broken = await run("Write-Output 'x' )");
     expect(broken.kind).toBe('no-marker');
