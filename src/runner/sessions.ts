@@ -37,8 +37,9 @@ export interface SessionsOptions {
  * Starting PowerShell takes seconds, and two of those starts fall inside the downtime window
  * (the installer's shell, the shell reopened after it). So while a step runs, the next process
  * the plan will need is started ahead: a *spare*. It is bare: started with -NoProfile
- * -NonInteractive and sent nothing at all, so it has loaded no Lync/Skype for Business assembly
- * and imported no module. Nothing goes to it until the step that needs a new process: that step
+ * -NonInteractive and sent nothing at all (in the lab: only the lab's own set-up, see
+ * ShellSpec.setupCommands), so it has loaded no Lync/Skype for Business assembly and imported no
+ * module. Nothing goes to it until the step that needs a new process: that step
  * takes it, sends the session set-up (including the Import-Module of PatchBot.psm1), the replayed
  * Import-Module if any, then its own command, exactly as in a process started at that moment.
  * This keeps the procedure's rule: the shell after the installer must be a process that imports
@@ -52,6 +53,8 @@ export class Sessions {
   private spare: ShellSession | null = null;
   /** Processes told to exit and not gone yet. */
   private closing: Promise<void> | null = null;
+  /** Spares that were sent the lab's set-up (ShellSpec.setupCommands) as they started. */
+  private readonly labSetUp = new Map<ShellSession, Promise<Execution | null>>();
 
   constructor(private readonly options: SessionsOptions) {}
 
@@ -78,6 +81,7 @@ export class Sessions {
   async runEnded(): Promise<void> {
     const spare = this.spare;
     this.spare = null;
+    this.labSetUp.clear();
     this.close();
     await Promise.all([this.closing, spare?.kill()]);
   }
@@ -134,6 +138,10 @@ export class Sessions {
     if ('session' in opened) {
       this.spare = opened.session;
       this.options.logger.debug({ pid: opened.session.pid }, 'spare PowerShell process started');
+      // Lab only: the simulated server's own layer (Windows itself, on a real server) is loaded at
+      // once; the spare still imports no module and runs none of the runner's set-up until taken.
+      const lab = this.options.shell.setupCommands ?? [];
+      if (lab.length > 0) this.labSetUp.set(opened.session, this.runSetUp(opened.session, lab));
     }
   }
 
@@ -142,6 +150,7 @@ export class Sessions {
     this.spare = null;
     if (!spare) return null;
     if (!spare.hasExited) return { session: spare, spare: true };
+    this.labSetUp.delete(spare);
     this.options.logger.warn({ pid: spare.pid }, 'the spare PowerShell process ended; starting a new one');
     return null;
   }
@@ -166,8 +175,18 @@ export class Sessions {
 
   /** The session set-up and the replayed commands, in a process that has run nothing yet. */
   private async setUp(session: ShellSession, replay: string[]): Promise<Execution | null> {
+    const early = this.labSetUp.get(session);
+    this.labSetUp.delete(session);
+    const failure = early ? await early : null;
+    if (failure) return failure;
+    const commands = early ? sessionInitCommands(this.options.modulePath) : this.setupCommands();
+    return this.runSetUp(session, [...commands, ...replay]);
+  }
+
+  /** Sends set-up commands one by one; the first that fails ends the process. */
+  private async runSetUp(session: ShellSession, commands: string[]): Promise<Execution | null> {
     const { startTimeoutMs, logger } = this.options;
-    for (const command of [...this.setupCommands(), ...replay]) {
+    for (const command of commands) {
       const execution = await this.invoke(session, command, startTimeoutMs);
       if (execution.kind === 'answered' && execution.ok && (execution.exit ?? 0) === 0) continue;
       await session.kill();

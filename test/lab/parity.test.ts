@@ -9,9 +9,10 @@ import {
   type LabEngine,
   type LabServerSpec,
 } from '../../src/lab/servers.js';
-import type { LabState } from '../../src/lab/state.js';
+import type { LabFaultRule, LabState } from '../../src/lab/state.js';
 import { silentLogger } from '../../src/log.js';
 import { Executor } from '../../src/runner/executor.js';
+import { Sessions } from '../../src/runner/sessions.js';
 import { Journal } from '../../src/runner/journal.js';
 import { OutputLog } from '../../src/runner/output.js';
 import { PATCHBOT_MODULE_PATH } from '../../src/runner/shell-config.js';
@@ -147,7 +148,119 @@ const VARIANTS: [string, LabServerSpec][] = [
   ['lyncbe01 (Lync 2013 Enterprise Edition, collocated stores)', LYNCBE01],
 ];
 
+/** Injected faults, keyed as the stand-in keys commands. */
+const FAULTS: LabFaultRule[] = [
+  {
+    command: 'Assert-PatchBotNoPendingReboot',
+    fault: { kind: 'output', stdout: 'Grüße, 你好', repeat: 2 },
+  },
+  { command: 'Assert-PatchBotFreeSpace', fault: { kind: 'stderr', text: 'simulated chatter' } },
+  {
+    command: 'Get-CsWindowsService',
+    occurrence: 1,
+    fault: { kind: 'error', message: 'simulated RPC failure' },
+  },
+  { command: 'net stop', fault: { kind: 'exit', code: 5, stderr: 'simulated access denied' } },
+  { command: 'Stop-CsWindowsService', fault: { kind: 'hang' } },
+  {
+    command: 'Assert-PatchBotCsAdministrator',
+    fault: { kind: 'crash', exitCode: 3, partialOutput: 'half a line' },
+  },
+];
+
+const FAULT_STEPS: { command: string; timeoutMs?: number }[] = [
+  { command: 'Assert-PatchBotNoPendingReboot' },
+  { command: "Assert-PatchBotFreeSpace -Path 'C:\\PatchBot\\staging' -MinimumGB 10" },
+  { command: 'Import-Module SkypeForBusiness' },
+  { command: 'Get-CsWindowsService' },
+  { command: 'Get-CsWindowsService' },
+  { command: 'net stop w3svc /y' },
+  { command: 'Stop-CsWindowsService', timeoutMs: 2_500 },
+  { command: 'Assert-PatchBotCsAdministrator' },
+];
+
+async function faultsOn(engine: LabEngine) {
+  const dir = await tempDir();
+  const lab = createLabServer(BACKEND01, {
+    timeScale: TIME_SCALE,
+    dir: join(dir, 'lab'),
+    engine,
+    faults: FAULTS,
+  });
+  const shell = engine === 'pwsh' ? lab.shell : { ...lab.shell, executable: await compiledLabHost() };
+  const sessions = new Sessions({
+    shell,
+    modulePath: PATCHBOT_MODULE_PATH,
+    startTimeoutMs: 60_000,
+    logger: silentLogger(),
+  });
+  const answers: { kind: string; ok?: boolean; exit?: number | null; stdout: string; stderr: string }[] = [];
+  try {
+    for (const step of FAULT_STEPS) {
+      const execution = await sessions.execute(step.command, {
+        fresh: false,
+        replay: [],
+        timeoutMs: step.timeoutMs ?? 60_000,
+        prestart: false,
+      });
+      answers.push({
+        kind: execution.kind,
+        ok: execution.kind === 'answered' ? execution.ok : undefined,
+        exit:
+          execution.kind === 'answered'
+            ? execution.exit
+            : execution.kind === 'shell-exited'
+              ? execution.exit.code
+              : undefined,
+        stdout: execution.stdout,
+        stderr: execution.stderr,
+      });
+    }
+  } finally {
+    await sessions.runEnded();
+  }
+  const log = lab
+    .readState()
+    .log.map((r) => ({ kind: r.kind, key: r.key, result: r.result, exitCode: r.exitCode }));
+  return { answers, log };
+}
+
 describeOnRealPwsh('lab parity: stand-in and real PatchBot.psm1 on pwsh', () => {
+  it('injected faults, keyed the same way, act the same on both engines', async () => {
+    const standIn = await faultsOn('stand-in');
+    const pwsh = await faultsOn('pwsh');
+    const outcome = (a: (typeof pwsh.answers)[number]) => ({ kind: a.kind, ok: a.ok, exit: a.exit });
+    expect(pwsh.answers.map(outcome)).toEqual(standIn.answers.map(outcome));
+    expect(pwsh.answers.map(outcome)).toEqual([
+      { kind: 'answered', ok: true, exit: null },
+      { kind: 'answered', ok: true, exit: null },
+      { kind: 'answered', ok: true, exit: null },
+      { kind: 'answered', ok: false, exit: null },
+      { kind: 'answered', ok: true, exit: null },
+      { kind: 'answered', ok: true, exit: 5 },
+      { kind: 'timed-out', ok: undefined, exit: undefined },
+      { kind: 'shell-exited', ok: undefined, exit: 3 },
+    ]);
+    for (const answers of [standIn.answers, pwsh.answers]) {
+      expect(answers[0]?.stdout).toContain('Grüße, 你好\nGrüße, 你好\n');
+      expect(answers[1]?.stderr).toContain('simulated chatter');
+      expect(answers[3]?.stderr).toContain('simulated RPC failure');
+      expect(answers[5]?.stderr).toContain('simulated access denied');
+      expect(answers[7]?.stdout).toContain('half a line');
+    }
+    expect(pwsh.log).toEqual(standIn.log);
+    expect(pwsh.log.filter((r) => r.kind === 'step').map((r) => `${r.key} ${r.result}`)).toEqual([
+      'Assert-PatchBotNoPendingReboot ok',
+      'Assert-PatchBotFreeSpace ok',
+      'Import-Module ok',
+      'Get-CsWindowsService error',
+      'Get-CsWindowsService ok',
+      'net stop ok',
+      'Stop-CsWindowsService hang',
+      'Assert-PatchBotCsAdministrator crash',
+    ]);
+  }, 120_000);
+
   it.each(VARIANTS)(
     'a full update of %s ends the same on both engines',
     async (_name, spec) => {

@@ -10,7 +10,7 @@ import {
 } from '../../src/runner/shell-config.js';
 import type { ShellSpec } from '../../src/runner/shell.js';
 import { compiledLabHost } from './compiled-host.js';
-import { removeTempDirs, tempDir } from './support.js';
+import { removeTempDirs, tempDir, waitFor } from './support.js';
 
 /**
  * ShellSpec.setupCommands: lab-only commands every new session runs first (the real-pwsh lab
@@ -60,6 +60,45 @@ describe('setup commands in a session', () => {
     // It came first, enveloped (the stand-in logs unenveloped text under another key); nothing after it.
     expect(lab.commandLog().map((r) => `${r.kind} ${r.key} ${r.command}`)).toEqual([
       'unknown Set-LabNothing Set-LabNothing',
+    ]);
+  });
+
+  it('go to a spare as soon as it starts, and are not sent again when a step takes it', async () => {
+    // A line the stand-in knows (the runner's own encoding line) stands in for the lab's set-up.
+    const labLine = '[Console]::OutputEncoding = New-Object System.Text.UTF8Encoding -ArgumentList $false';
+    const { lab, sessions } = await labSessions([labLine]);
+    const first = await sessions.execute('Assert-PatchBotNoPendingReboot', { ...step, prestart: true });
+    expect(first).toMatchObject({ kind: 'answered', ok: true });
+    const firstPid = lab.commandLog()[0]?.pid;
+    // The spare runs the lab's line on its own, before any step needs it.
+    const spareRecord = await waitFor(() => lab.commandLog().find((r) => r.pid !== firstPid));
+    const takenAt = new Date().toISOString();
+    expect(spareRecord.key).toBe('init.encoding');
+    const second = await sessions.execute('Assert-PatchBotCsAdministrator', { ...step, fresh: true });
+    await sessions.runEnded();
+    expect(second).toMatchObject({ kind: 'answered', ok: true });
+    const bySpare = lab.commandLog().filter((r) => r.pid === spareRecord.pid);
+    expect(bySpare.map((r) => r.key)).toEqual([
+      'init.encoding',
+      'init.encoding',
+      'init.preferences',
+      'init.module',
+      'Assert-PatchBotCsAdministrator',
+    ]);
+    expect(bySpare[0]!.wallStart < takenAt).toBe(true);
+    expect(bySpare[1]!.wallStart >= takenAt).toBe(true);
+    // A process started when needed gets the lab's line first, then the runner's set-up.
+    expect(
+      lab
+        .commandLog()
+        .filter((r) => r.pid === firstPid)
+        .map((r) => r.key),
+    ).toEqual([
+      'init.encoding',
+      'init.encoding',
+      'init.preferences',
+      'init.module',
+      'Assert-PatchBotNoPendingReboot',
     ]);
   });
 

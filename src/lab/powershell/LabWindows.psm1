@@ -145,7 +145,7 @@ function Get-LabClockAt {
 
 function Start-LabRecord {
     # Records a command as started; returns what Complete-LabRecord needs.
-    param([string] $Kind, [string] $Key, [string] $Text)
+    param([string] $Kind, [string] $Key, [string] $Text, [long] $StartedTicks, [string] $WallStart)
     $state = Read-LabState
     if (-not $script:SessionRecorded) {
         # The process is listed with its first command, like the stand-in does.
@@ -180,7 +180,7 @@ function Start-LabRecord {
         key        = $Key
         simStartMs = $state['clockSimMs']
         simEndMs   = $null
-        wallStart  = Get-LabWallTime
+        wallStart  = $WallStart
         wallEnd    = $null
         result     = 'running'
         exitCode   = $null
@@ -192,7 +192,7 @@ function Start-LabRecord {
         Seq          = $record['seq']
         Key          = $Key
         SimStartMs   = $record['simStartMs']
-        StartedTicks = [Diagnostics.Stopwatch]::GetTimestamp()
+        StartedTicks = $StartedTicks
         WereRunning  = Test-LabAllRunning -State $state
         Fault        = $fault
     }
@@ -204,13 +204,13 @@ function Complete-LabRecord {
     $state = Read-LabState
     $duration = 1000
     if ($state['durationsMs'].Contains($Step.Key)) { $duration = $state['durationsMs'][$Step.Key] }
-    # The command takes duration x timeScale of real time in all, its own work included.
-    $elapsedMs = ([Diagnostics.Stopwatch]::GetTimestamp() - $Step.StartedTicks) * 1000.0 / [Diagnostics.Stopwatch]::Frequency
-    $sleepMs = [int] [math]::Floor($duration * $state['timeScale'] - $elapsedMs)
-    if ($sleepMs -gt 0) {
-        Start-Sleep -Milliseconds $sleepMs
-        $state = Read-LabState
-    }
+    # The command takes duration x timeScale of real time in all, the books included: its end is
+    # written first, then the rest of that time passes.
+    $frequency = [double] [Diagnostics.Stopwatch]::Frequency
+    $endTicks = $Step.StartedTicks + [long] ($duration * $state['timeScale'] / 1000.0 * $frequency)
+    $remainingMs = ($endTicks - [Diagnostics.Stopwatch]::GetTimestamp()) * 1000.0 / $frequency
+    $end = [datetime]::UtcNow
+    if ($remainingMs -gt 0) { $end = $end.AddMilliseconds($remainingMs) }
     $record = $null
     foreach ($candidate in $state['log']) {
         if ($candidate['seq'] -eq $Step.Seq -and $candidate['pid'] -eq $PID) { $record = $candidate }
@@ -218,7 +218,7 @@ function Complete-LabRecord {
     if ($null -eq $record) { throw "simulator: the record of $($Step.Key) vanished from $($script:StateFile)" }
     $state['clockSimMs'] = $Step.SimStartMs + $duration
     $record['simEndMs'] = $state['clockSimMs']
-    $record['wallEnd'] = Get-LabWallTime
+    $record['wallEnd'] = Get-LabWallTime -Time $end
     if ($record['result'] -eq 'running') {
         if ($Ok) { $record['result'] = 'ok' } else { $record['result'] = 'error' }
     }
@@ -239,6 +239,8 @@ function Complete-LabRecord {
         $open[0]['runningAtWall'] = $record['wallEnd']
     }
     Write-LabState -State $state
+    $remainingMs = ($endTicks - [Diagnostics.Stopwatch]::GetTimestamp()) * 1000.0 / $frequency
+    if ($remainingMs -ge 1) { Start-Sleep -Milliseconds ([int] [math]::Floor($remainingMs)) }
 }
 
 function Set-LabRecordResult {
@@ -259,6 +261,9 @@ function Enter-LabStep {
     param($Invocation, [object[]] $Arguments)
     # Until Exit-LabStep, lookups are left alone (the wrapper's own call of the command too).
     $script:Running = $true
+    # The command starts now, as far as the server's books go: the lab's own work counts in its time.
+    $startedTicks = [Diagnostics.Stopwatch]::GetTimestamp()
+    $wallStart = Get-LabWallTime
     $command = $script:Targets[$Invocation.InvocationName]
     $pass = [pscustomobject]@{ Command = $command; Step = $null; Run = $true; Error = $null }
     $line = $Invocation.Line
@@ -284,12 +289,12 @@ function Enter-LabStep {
         }
         $resolved = Resolve-LabStepKey -Text $body.Text -Name '' -Arguments @()
         if ($resolved[0] -eq 'init') { $kind = 'init'; $key = $resolved[1] }
-        $step = Start-LabRecord -Kind $kind -Key $key -Text $body.Text
+        $step = Start-LabRecord -Kind $kind -Key $key -Text $body.Text -StartedTicks $startedTicks -WallStart $wallStart
         Complete-LabRecord -Step $step -Ok $true
         return $pass
     }
     $resolved = Resolve-LabStepKey -Text $body.Text -Name $command.Name -Arguments $Arguments
-    $step = Start-LabRecord -Kind $resolved[0] -Key $resolved[1] -Text $body.Text
+    $step = Start-LabRecord -Kind $resolved[0] -Key $resolved[1] -Text $body.Text -StartedTicks $startedTicks -WallStart $wallStart
     $pass.Step = $step
     $fault = $step.Fault
     if ($null -eq $fault) { return $pass }
@@ -596,11 +601,35 @@ $env:USERNAME = 'svc-patchbot'
 $env:SystemDrive = 'C:'
 
 # Drive C: is a folder of the lab server, so the staging paths are real files.
-if (-not (Microsoft.PowerShell.Management\Test-Path -LiteralPath $DriveRoot)) {
-    [void] [System.IO.Directory]::CreateDirectory($DriveRoot)
+# (The session state API rather than New-PSDrive: it keeps the cmdlet module's loading, which the
+# module's first file command pays, out of the lab's set-up.)
+[void] [System.IO.Directory]::CreateDirectory($DriveRoot)
+$drives = $ExecutionContext.SessionState.Drive
+if (@($drives.GetAllAtScope('Global') | Where-Object { $_.Name -eq 'C' }).Count -eq 0) {
+    $fileSystem = $ExecutionContext.SessionState.Provider.GetOne('FileSystem')
+    $drive = New-Object System.Management.Automation.PSDriveInfo -ArgumentList 'C', $fileSystem, $DriveRoot, 'SIMULATOR: the lab server''s drive C:', $null
+    [void] $drives.New($drive, 'Global')
 }
-if ($null -eq (Microsoft.PowerShell.Management\Get-PSDrive -Name C -ErrorAction SilentlyContinue)) {
-    [void] (New-PSDrive -Name C -PSProvider FileSystem -Root $DriveRoot -Scope Global)
+
+# Warm up: the layer's books cost a few hundred milliseconds of first-use work in a new process
+# (PowerShell compiles each function on its first call), which belongs to this set-up, not to the
+# first command recorded. So one command is recorded here on a scratch copy of the state.
+$realStateFile = $script:StateFile
+$script:StateFile = "$realStateFile.$PID.warm-up"
+try {
+    [System.IO.File]::Copy($realStateFile, $script:StateFile, $true)
+    $scratch = Read-LabState
+    $scratch['timeScale'] = 0
+    Write-LabState -State $scratch
+    $null = Get-LabEnvelopeBody -Line 'try { Get-Date } catch { }'
+    $warmUp = Start-LabRecord -Kind 'init' -Key 'warm-up' -Text 'warm-up' -StartedTicks ([Diagnostics.Stopwatch]::GetTimestamp()) -WallStart (Get-LabWallTime)
+    Complete-LabRecord -Step $warmUp -Ok $true
+}
+finally {
+    [System.IO.File]::Delete($script:StateFile)
+    $script:StateFile = $realStateFile
+    $script:SessionRecorded = $false
+    $script:ReadyAtSimMs = 0
 }
 
 # The step wrapper: runs in place of a command the input line looked up. Created from text so it
