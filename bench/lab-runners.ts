@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { silentLogger } from '../src/log.js';
-import { LAB_FLEET, createLabServer, type LabServer } from '../src/lab/servers.js';
+import { LAB_FLEET, createLabServer, type LabEngine, type LabServer } from '../src/lab/servers.js';
 import type { RunnerAgent } from '../src/runner/agent.js';
 import { assembleRunner } from '../src/runner/assemble.js';
 import type { RunnerRecord } from '../src/store/store.js';
@@ -21,12 +21,19 @@ export interface LabRunnerSeed {
   server: LabServer;
 }
 
-/** Creates the simulated servers and the runner records to register; no agent runs yet. */
-export function labRunnerSeeds(dir: string, timeScale: number): LabRunnerSeed[] {
+/**
+ * Creates the simulated servers and the runner records to register; no agent runs yet. The engine
+ * is the stand-in unless told (real pwsh: the real PatchBot.psm1 over the lab's fake Windows layer).
+ */
+export function labRunnerSeeds(
+  dir: string,
+  timeScale: number,
+  engine: LabEngine = 'stand-in',
+): LabRunnerSeed[] {
   return LAB_FLEET.map((spec) => {
     const name = spec.profile.server;
     return {
-      server: createLabServer(spec, { dir: path.join(dir, 'servers', name), timeScale }),
+      server: createLabServer(spec, { dir: path.join(dir, 'servers', name), timeScale, engine }),
       record: {
         id: `rn-lab-${name}`,
         server: name,
