@@ -121,7 +121,7 @@ describeOnRealPwsh('the runner’s PowerShell processes on real pwsh', (pwsh) =>
   });
 
   describe.concurrent('the spare process started ahead (sessions.ts)', () => {
-    it('is started with the step before, waits idle, takes the full set-up only at its turn; an unused one dies with the run', async () => {
+    it('is started with the step before, waits idle and takes the full set-up only at its turn; one that died is replaced, one unused dies with the run', async () => {
       const { logger, sparePids } = capturingLogger();
       const sessions = realSessions(pwsh, { logger });
       try {
@@ -146,30 +146,22 @@ describeOnRealPwsh('the runner’s PowerShell processes on real pwsh', (pwsh) =>
         // Used once: the step after it did not start another spare.
         expect(sparePids()).toEqual([spare]);
 
+        // A spare that dies before its turn is replaced by a process started then.
+        await runStep(sessions, "'next step'", { prestart: true });
+        const died = sparePids()[1]!;
+        process.kill(died, 'SIGKILL');
+        await waitFor(() => !isAlive(died), WAIT_MS);
+        const replacement = probe(answered(await runStep(sessions, PROBE, { fresh: true })).stdout);
+        expect([install.pid, spare, died]).not.toContain(replacement.pid);
+        expect(replacement.module).toBe(PATCHBOT_MODULE_PATH);
+
         // A spare nobody takes (the run ends first) is killed with the current process.
         await runStep(sessions, "'last step'", { prestart: true });
-        const unused = sparePids()[1];
-        expect(unused).toBeDefined();
-        expect(isAlive(unused!)).toBe(true);
+        const unused = sparePids()[2]!;
+        expect(isAlive(unused)).toBe(true);
         await sessions.runEnded();
-        expect(isAlive(unused!)).toBe(false);
-        expect(isAlive(spare!)).toBe(false);
-      } finally {
-        await sessions.runEnded();
-      }
-    });
-
-    it('that died before its turn is replaced by a process started then', async () => {
-      const { logger, sparePids } = capturingLogger();
-      const sessions = realSessions(pwsh, { logger });
-      try {
-        const first = Number(answered(await runStep(sessions, '$PID', { prestart: true })).stdout);
-        const [spare] = sparePids();
-        process.kill(spare!, 'SIGKILL');
-        await waitFor(() => !isAlive(spare!), WAIT_MS);
-        const reopened = probe(answered(await runStep(sessions, PROBE, { fresh: true })).stdout);
-        expect([first, spare]).not.toContain(reopened.pid);
-        expect(reopened.module).toBe(PATCHBOT_MODULE_PATH);
+        expect(isAlive(unused)).toBe(false);
+        expect(isAlive(replacement.pid)).toBe(false);
       } finally {
         await sessions.runEnded();
       }
