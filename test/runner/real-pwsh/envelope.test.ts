@@ -154,6 +154,19 @@ describeOnRealPwsh('the envelope on real pwsh, after the runner’s session set-
     expect(built.stderr).toBe('warning: the service took long to answer');
   });
 
+  it('warnings and host text arrive on stdout, not stderr, and do not fail the step', async () => {
+    const result = answered(
+      await run("Write-Warning 'The service took long to stop.'; Write-Host 'Stopping RTCSRV'; 'done'"),
+    );
+    expect(result).toEqual({
+      kind: 'answered',
+      ok: true,
+      exit: null,
+      stdout: 'WARNING: The service took long to stop.\nStopping RTCSRV\ndone',
+      stderr: '',
+    });
+  });
+
   it('a native program failing with text on stderr: that text is the excerpt', async () => {
     const result = answered(await run("& sh -c 'echo System error 5 has occurred. >&2; exit 2'"));
     const built = buildResult({
