@@ -45,7 +45,13 @@ const KNOWN_EXIT_CODE_DIFFERENCES: Record<string, { standIn: number | null; pwsh
 
 interface Outcome {
   outcome: string;
-  steps: { id: string; status: string; exitCode: number | null; rebootRequired: boolean }[];
+  steps: {
+    id: string;
+    status: string;
+    exitCode: number | null;
+    rebootRequired: boolean;
+    errorExcerpt: string | null;
+  }[];
   server: {
     installedVersion: string;
     databaseVersion: string;
@@ -94,6 +100,7 @@ async function runOn(
         status: r.status,
         exitCode: r.exitCode,
         rebootRequired: r.rebootRequired ?? false,
+        errorExcerpt: r.errorExcerpt,
       })),
       server: {
         installedVersion: state.installedVersion,
@@ -225,7 +232,136 @@ async function faultsOn(engine: LabEngine) {
   return { answers, log };
 }
 
+/**
+ * Each check on its own, in one session: the server's state is changed before the command, and
+ * both engines must answer the same way with the same message on stderr.
+ */
+const CHECKS: { name: string; command: string; change?: (state: LabState) => void }[] = [
+  {
+    name: 'not in CsAdministrator',
+    command: 'Assert-PatchBotCsAdministrator',
+    change: (s) => void (s.conditions.csAdministrator = false),
+  },
+  {
+    name: 'too little free space',
+    command: "Assert-PatchBotFreeSpace -Path 'C:\\PatchBot\\staging' -MinimumGB 10",
+    change: (s) => void (s.conditions.freeSpaceGb = 5.55),
+  },
+  {
+    name: 'a corrupted download',
+    command: `Save-PatchBotPackage -Source '${BACKEND01.profile.package.source}' -Destination 'C:\\PatchBot\\staging\\SkypeServerUpdateInstaller.exe'`,
+    change: (s) => void (s.conditions.corruptDownload = true),
+  },
+  {
+    name: 'its hash',
+    command: `Assert-PatchBotFileHash -Path 'C:\\PatchBot\\staging\\SkypeServerUpdateInstaller.exe' -Sha256 '${BACKEND01.profile.package.sha256}'`,
+  },
+  {
+    name: 'an unknown package source',
+    command:
+      "Save-PatchBotPackage -Source 'https://updates.contoso.local/none.exe' -Destination 'C:\\PatchBot\\staging\\none.exe'",
+  },
+  { name: 'the management module', command: 'Import-Module SkypeForBusiness' },
+  {
+    name: 'another shell holding it',
+    command: 'Assert-PatchBotNoOtherShells -Module SkypeForBusiness',
+    change: (s) => void (s.conditions.foreignModuleHolders = [4242]),
+  },
+  {
+    name: 'the Enterprise parameter set on a Standard Edition server',
+    command: "Install-CsDatabase -Update -ConfiguredDatabases -SqlServerFqdn 'sql01.contoso.local'",
+  },
+  {
+    name: 'a parameter set that cannot be resolved',
+    command: 'Install-CsDatabase -Update -LocalDatabases -ConfiguredDatabases',
+  },
+  {
+    name: 'services started while the schema is behind the binaries',
+    command: 'Start-CsWindowsService',
+    change: (s) => void (s.installedVersion = BACKEND01.profile.package.version),
+  },
+  { name: 'services not all running', command: 'Assert-PatchBotCsServicesRunning' },
+  {
+    name: 'a version below the expected one',
+    command: `Assert-PatchBotPatchVersion -Product SkypeForBusiness -Expected '7.0.2046.999'`,
+  },
+  { name: 'net start while IIS runs', command: 'net start w3svc' },
+];
+
+/**
+ * PowerShell's own messages differ by version: pwsh 7 adds a sentence to the parameter-binding
+ * error that Windows PowerShell 5.1 (the servers', and the stand-in's) does not have.
+ */
+function normalizePowerShellWording(text: string): string {
+  return text.replace(
+    'named parameters. One or more parameters issued cannot be used together or an insufficient number of parameters were provided.',
+    'named parameters.',
+  );
+}
+
+async function checksOn(engine: LabEngine) {
+  const dir = await tempDir();
+  const lab = createLabServer(BACKEND01, { timeScale: TIME_SCALE, dir: join(dir, 'lab'), engine });
+  const shell = engine === 'pwsh' ? lab.shell : { ...lab.shell, executable: await compiledLabHost() };
+  const sessions = new Sessions({
+    shell,
+    modulePath: PATCHBOT_MODULE_PATH,
+    startTimeoutMs: 60_000,
+    logger: silentLogger(),
+  });
+  const answers: { name: string; kind: string; ok?: boolean; exit?: number | null; stderr: string }[] = [];
+  try {
+    for (const check of CHECKS) {
+      if (check.change) lab.update(check.change);
+      const execution = await sessions.execute(check.command, {
+        fresh: false,
+        replay: [],
+        timeoutMs: 60_000,
+        prestart: false,
+      });
+      answers.push({
+        name: check.name,
+        kind: execution.kind,
+        ok: execution.kind === 'answered' ? execution.ok : undefined,
+        exit: execution.kind === 'answered' ? execution.exit : undefined,
+        stderr: normalizePowerShellWording(execution.stderr.trim()),
+      });
+    }
+  } finally {
+    await sessions.runEnded();
+  }
+  const state = lab.readState();
+  return { answers, services: state.services, databaseVersion: state.databaseVersion };
+}
+
 describeOnRealPwsh('lab parity: stand-in and real PatchBot.psm1 on pwsh', () => {
+  it('checks and refusals answer the same, with the same message, on both engines', async () => {
+    const standIn = await checksOn('stand-in');
+    const pwsh = await checksOn('pwsh');
+    // The known difference (see KNOWN_EXIT_CODE_DIFFERENCES): whoami.exe leaves $LASTEXITCODE 0.
+    expect([standIn.answers[0]?.exit, pwsh.answers[0]?.exit]).toEqual([null, 0]);
+    expect(pwsh.answers.map((a, i) => (i === 0 ? { ...a, exit: null } : a))).toEqual(standIn.answers);
+    expect(pwsh.answers.map((a) => `${a.name}: ${a.ok === true ? 'ok' : 'refused'}`)).toEqual([
+      'not in CsAdministrator: refused',
+      'too little free space: refused',
+      'a corrupted download: ok',
+      'its hash: refused',
+      'an unknown package source: refused',
+      'the management module: ok',
+      'another shell holding it: refused',
+      'the Enterprise parameter set on a Standard Edition server: refused',
+      'a parameter set that cannot be resolved: refused',
+      'services started while the schema is behind the binaries: refused',
+      'services not all running: refused',
+      'a version below the expected one: refused',
+      'net start while IIS runs: ok',
+    ]);
+    expect(pwsh.answers.at(-1)?.exit).toBe(2);
+    expect(pwsh.services).toEqual(standIn.services);
+    expect(pwsh.services.RTCSRV).toBe('Stopped');
+    expect(pwsh.databaseVersion).toBe(standIn.databaseVersion);
+  }, 120_000);
+
   it('injected faults, keyed the same way, act the same on both engines', async () => {
     const standIn = await faultsOn('stand-in');
     const pwsh = await faultsOn('pwsh');
@@ -293,7 +429,7 @@ describeOnRealPwsh('lab parity: stand-in and real PatchBot.psm1 on pwsh', () => 
   it('an installer failing with 1603 stops the run at the install on both engines', async () => {
     const pwsh = await compareEngines(LYNCBE01, { conditions: { installerExitCode: 1603 } });
     expect(pwsh.outcome).toBe('failed');
-    expect(pwsh.steps.at(-1)).toEqual({
+    expect(pwsh.steps.at(-1)).toMatchObject({
       id: 'update.install',
       status: 'failed',
       exitCode: 1603,

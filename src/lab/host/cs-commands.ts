@@ -15,6 +15,8 @@ import {
  */
 
 const W3SVC = 'The World Wide Web Publishing Service service';
+/** PowerShell's own binding error (Windows PowerShell 5.1's wording) for a mix of parameter sets. */
+const PARAMETER_SET_UNRESOLVED = 'Parameter set cannot be resolved using the specified named parameters.';
 
 function importCsModule(ctx: CommandContext): void {
   const name = ctx.command.positional[0] ?? '';
@@ -118,17 +120,11 @@ function installCsDatabase(ctx: CommandContext): void {
   const exclude = param(ctx, 'ExcludeCollocatedStores') === true;
   const state = ctx.state;
   if (local === configured) {
-    throw new LabCommandError(
-      'Install-CsDatabase: parameter set cannot be resolved using the specified parameters.',
-      true,
-    );
+    throw new LabCommandError(PARAMETER_SET_UNRESOLVED, true);
   }
   if (local) {
     if (param(ctx, 'SqlServerFqdn') !== undefined || exclude) {
-      throw new LabCommandError(
-        'Install-CsDatabase: parameter set cannot be resolved using the specified parameters.',
-        true,
-      );
+      throw new LabCommandError(PARAMETER_SET_UNRESOLVED, true);
     }
     if (state.edition !== 'standard') {
       throw new LabCommandError(

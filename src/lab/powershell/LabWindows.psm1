@@ -421,7 +421,8 @@ function Invoke-WebRequest {
     $state = Read-LabState
     $source = $Uri.OriginalString
     if (-not $state['packageSources'].Contains($source)) {
-        throw 'Response status code does not indicate success: 404 (Not Found).'
+        # Windows PowerShell's words (the servers run 5.1), as the stand-in has them.
+        throw 'The remote server returned an error: (404) Not Found.'
     }
     $content = $state['packageSources'][$source]
     if ($state['conditions']['corruptDownload']) { $content = "$($content)CORRUPTED BYTES`n" }
