@@ -228,10 +228,6 @@ describe.concurrent('lab host (simulator) protocol', () => {
       durationsMs: { 'session.start': 0, 'Stop-CsWindowsService': 600_000_000 },
     });
     await run('Import-Module SkypeForBusiness');
-    // Idle: nothing to stop.
-    process.kill(session.pid!, 'SIGINT');
-    expect((await run('Get-CsWindowsService')).marker).toEqual({ ok: true, exit: null });
-
     const stopping = run('Stop-CsWindowsService');
     await waitFor(() =>
       lab.commandLog().some((r) => r.key === 'Stop-CsWindowsService' && r.result === 'running'),
