@@ -218,7 +218,13 @@ export function mountRunnerApi(server: Server, options: RunnerApiOptions): Runne
         if (outcome === 'forbidden') return refuse(req, res, 'not-own-run', runnerId, { acks });
         if (outcome === 'not-dispatched')
           return refuse(req, res, 'not-dispatched', runnerId, { acks }, result.runId);
-        acks.push({ runId: result.runId, stepId: result.stepId, attempt: result.attempt, outcome });
+        acks.push({
+          ...(result.key === undefined ? {} : { key: result.key }),
+          runId: result.runId,
+          stepId: result.stepId,
+          attempt: result.attempt,
+          outcome,
+        });
       }
       reply(res, 200, { acks });
     }),

@@ -1,6 +1,6 @@
 import type { Phase } from '../procedure/index.js';
 import { phaseName, type Translator } from '../i18n/index.js';
-import type { Decision, Person, RunRecord, RunStatus, StepState } from '../store/types.js';
+import type { Decision, Person, RunRecord, RunStatus, StepRecord, StepState } from '../store/types.js';
 import type {
   ClockModel,
   ContainerStyle,
@@ -178,4 +178,18 @@ export function outputLines(
     .slice(-maxLines)
     .map((line) => ({ text: line.length > 300 ? `${line.slice(0, 299)}…` : line }));
   return { lines: kept, truncated: all.length > maxLines };
+}
+
+/** A step's notice (why the bot failed it, what a runner's refusal means) in the reader's language. */
+export function noticeText(t: Translator, step: StepRecord): string {
+  const notice = step.notice;
+  if (!notice) return '';
+  const { timeoutMs, lastSeen, ...rest } = notice.params;
+  return t.t(notice.key, {
+    ...rest,
+    ...(timeoutMs === undefined ? {} : { timeout: t.formatDuration(Number(timeoutMs)) }),
+    ...(lastSeen === undefined
+      ? {}
+      : { lastSeen: lastSeen === '' ? t.t('run.never-heard') : t.formatDateTime(String(lastSeen)) }),
+  });
 }

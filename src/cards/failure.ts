@@ -1,6 +1,7 @@
 import { stepWhy, type Translator } from '../i18n/index.js';
 import type { RunRecord, StepRecord } from '../store/types.js';
 import {
+  noticeText,
   outputLines,
   refreshModel,
   runStatusModel,
@@ -31,7 +32,9 @@ export function failureCard(
   const interrupted = step.status === 'interrupted';
   const needsCheck = interrupted || planStepOf(run, step)?.retrySafe === false;
   const showActions = options.showActions ?? (run.status === 'failed' || run.status === 'interrupted');
-  const error = outputLines(step.errorExcerpt?.trim() ? step.errorExcerpt : step.stderr || step.stdout);
+  const output = outputLines(step.errorExcerpt?.trim() ? step.errorExcerpt : step.stderr || step.stdout);
+  const notice = noticeText(t, step);
+  const error = { lines: [...(notice ? [{ text: notice }] : []), ...output.lines] };
   const downMs = run.downtimeEndedAt === null ? spanMs(run.downtimeStartedAt, null, now) : null;
   return {
     lang: t.locale,

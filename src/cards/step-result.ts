@@ -1,6 +1,6 @@
 import { stepTitle, type Translator } from '../i18n/index.js';
 import type { RunRecord, StepRecord } from '../store/types.js';
-import { outputLines, stepStateModel } from './common.js';
+import { noticeText, outputLines, stepStateModel } from './common.js';
 import type { Fact, StepResultCardModel } from './models.js';
 
 export function planStepOf(run: RunRecord, step: StepRecord) {
@@ -30,7 +30,9 @@ export function stepFacts(run: RunRecord, step: StepRecord, t: Translator): Fact
 /** The thread reply posted for each finished step: status, title, duration, exit code, output excerpt. */
 export function stepResultCard(run: RunRecord, step: StepRecord, t: Translator): StepResultCardModel {
   const output = outputLines(step.stdout);
-  const errors = outputLines(step.stderr?.trim() ? step.stderr : step.errorExcerpt);
+  const errorOutput = outputLines(step.stderr?.trim() ? step.stderr : step.errorExcerpt);
+  const notice = noticeText(t, step);
+  const errors = { ...errorOutput, lines: [...(notice ? [{ text: notice }] : []), ...errorOutput.lines] };
   return {
     lang: t.locale,
     runId: run.id,

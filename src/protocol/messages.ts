@@ -17,6 +17,13 @@ export const STEP_STATUSES = [
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
 export interface Job {
+  /**
+   * What makes this job unique beyond (runId, attempt): a random id the bot gives each run. Run
+   * numbers start again in a fresh store and repeat after a restore from backup, so a runner
+   * that kept its journal would otherwise take a new run for one it already ran. With `attempt`
+   * it is the job's identity on the runner. Absent only from bots older than this field.
+   */
+  key?: string;
   runId: number;
   /** Bumped each time the operator retries; results are keyed by (runId, stepId, attempt). */
   attempt: number;
@@ -29,6 +36,8 @@ export interface Job {
 }
 
 export interface StepResult {
+  /** The job's key (Job.key), so a result is never taken for another run with the same number. */
+  key?: string;
   runId: number;
   attempt: number;
   stepId: StepId;
@@ -48,6 +57,11 @@ export interface StepResult {
   errorExcerpt: string | null;
   /** The installer asked for a restart. */
   rebootRequired?: boolean;
+  /**
+   * Set when the runner declined the job and ran nothing (a DomainError code such as
+   * 'plan-mismatch' or 'job-already-run'); the step is reported failed with the runner's reason.
+   */
+  declined?: string;
 }
 
 /** What a runner tells the bot about itself on every heartbeat. */

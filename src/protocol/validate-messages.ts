@@ -58,6 +58,8 @@ export interface ResultsRequest {
 export type ResultOutcome = 'accepted' | 'duplicate';
 /** Results are keyed by (runId, stepId, attempt); a resent result is acknowledged as 'duplicate'. */
 export interface ResultAck {
+  /** The result's job key, when it carried one. */
+  key?: string;
   runId: number;
   stepId: StepId;
   attempt: number;
@@ -73,8 +75,8 @@ export interface ApiErrorBody {
   acks?: ResultAck[];
 }
 
-export function resultKey(result: Pick<StepResult, 'runId' | 'stepId' | 'attempt'>): string {
-  return `${result.runId}/${result.stepId}/${result.attempt}`;
+export function resultKey(result: Pick<StepResult, 'runId' | 'stepId' | 'attempt' | 'key'>): string {
+  return `${result.key === undefined ? '' : `${result.key}@`}${result.runId}/${result.stepId}/${result.attempt}`;
 }
 
 export const validatePollRequest = (value: unknown): Result<PollRequest> =>
@@ -129,7 +131,7 @@ const STEP_RESULT_FIELDS = [
 ] satisfies Array<keyof StepResult>;
 
 function readStepResult(value: unknown, where: string): StepResult {
-  const o = record(value, where, STEP_RESULT_FIELDS, ['rebootRequired']);
+  const o = record(value, where, STEP_RESULT_FIELDS, ['rebootRequired', 'key', 'declined']);
   const result: StepResult = {
     runId: integer(o.runId, `${where}.runId`, 1, Number.MAX_SAFE_INTEGER),
     attempt: integer(o.attempt, `${where}.attempt`, 0, 1_000_000),
@@ -149,7 +151,24 @@ function readStepResult(value: unknown, where: string): StepResult {
   };
   if (Object.hasOwn(o, 'rebootRequired'))
     result.rebootRequired = flag(o.rebootRequired, `${where}.rebootRequired`);
+  if (Object.hasOwn(o, 'key')) result.key = jobKey(o.key, `${where}.key`);
+  if (Object.hasOwn(o, 'declined')) result.declined = code(o.declined, `${where}.declined`);
   return result;
+}
+
+/** A job key: letters, digits and : . _ - (a UUID, or the form older runs get). */
+export const JOB_KEY_PATTERN = /^[A-Za-z0-9:._-]{1,100}$/;
+
+function jobKey(value: unknown, where: string): string {
+  const key = text(value, where, 100);
+  if (!JOB_KEY_PATTERN.test(key)) throw new Invalid(where, 'not a valid job key');
+  return key;
+}
+
+function code(value: unknown, where: string): string {
+  const checked = text(value, where, 40);
+  if (!/^[a-z0-9-]{1,40}$/.test(checked)) throw new Invalid(where, 'not a valid code');
+  return checked;
 }
 
 function readRunnerInfo(value: unknown, where: string): RunnerInfo {
@@ -186,9 +205,10 @@ function readProfile(value: unknown, where: string): ServerProfile {
 }
 
 function readJob(value: unknown, where: string): Job {
-  const o = record(value, where, ['runId', 'attempt', 'server', 'request', 'steps', 'startIndex']);
+  const o = record(value, where, ['runId', 'attempt', 'server', 'request', 'steps', 'startIndex'], ['key']);
   const steps = list(o.steps, `${where}.steps`, 1, MAX_STEPS_PER_JOB, (v, w) => member(v, w, STEP_IDS));
   return {
+    ...(Object.hasOwn(o, 'key') ? { key: jobKey(o.key, `${where}.key`) } : {}),
     runId: integer(o.runId, `${where}.runId`, 1, Number.MAX_SAFE_INTEGER),
     attempt: integer(o.attempt, `${where}.attempt`, 0, 1_000_000),
     server: hostName(o.server, `${where}.server`, 'server'),
@@ -211,8 +231,9 @@ function readUpdateRequest(value: unknown, where: string): UpdateRequest {
 }
 
 function readAck(value: unknown, where: string): ResultAck {
-  const o = record(value, where, ['runId', 'stepId', 'attempt', 'outcome']);
+  const o = record(value, where, ['runId', 'stepId', 'attempt', 'outcome'], ['key']);
   return {
+    ...(Object.hasOwn(o, 'key') ? { key: jobKey(o.key, `${where}.key`) } : {}),
     runId: integer(o.runId, `${where}.runId`, 1, Number.MAX_SAFE_INTEGER),
     stepId: member(o.stepId, `${where}.stepId`, STEP_IDS),
     attempt: integer(o.attempt, `${where}.attempt`, 0, 1_000_000),

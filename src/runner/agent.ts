@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import type { DomainError, PlanStep, StepId } from '../procedure/index.js';
+import { fail, type DomainError, type PlanStep, type StepId } from '../procedure/index.js';
 import type { Heartbeat, HeartbeatAnswer, Job, RunnerInfo, StepResult } from '../protocol/messages.js';
 import type { ResultAck } from '../protocol/validate-messages.js';
 import { RunnerApiError } from './client.js';
@@ -15,7 +15,10 @@ export type AgentTransport = {
   heartbeat(beat: Heartbeat, signal?: AbortSignal): Promise<HeartbeatAnswer>;
 };
 export type JobExecutor = { run(rawJob: unknown, hooks?: RunHooks): Promise<RunReport> };
-export type AgentJournal = Pick<Journal, 'recover' | 'pendingResults' | 'ack' | 'knows' | 'close'>;
+export type AgentJournal = Pick<
+  Journal,
+  'recover' | 'pendingResults' | 'pendingFor' | 'ack' | 'knows' | 'close'
+>;
 
 export interface RunnerAgentOptions {
   client: AgentTransport;
@@ -155,10 +158,24 @@ export class RunnerAgent {
   /** False when the job was not run: already started here, or refused. */
   async #runOffered(job: Job): Promise<boolean> {
     const log = this.#log.child({ runId: job.runId, attempt: job.attempt });
-    if (this.#o.journal.knows(job.runId, job.attempt)) {
-      log.info('job offered again; it was already started here, so it is not run again');
-      this.#beatWake.wake();
-      this.#deliveryWake.wake();
+    if (this.#o.journal.knows(job)) {
+      if (this.#o.journal.pendingFor(job).length > 0) {
+        // Offered again because its results are still on their way: they say it is under way.
+        log.info('job offered again; it was already started here, so it is not run again');
+        this.#beatWake.wake();
+        this.#deliveryWake.wake();
+        return false;
+      }
+      // It ran here and the bot acknowledged every result, yet the bot offers it as new: the
+      // bot's store is behind (restored from an older backup). Never run twice, never in silence.
+      log.warn('job offered again although it already ran here; declined and reported');
+      const known = fail(
+        'job-already-run',
+        `Run ${job.runId} attempt ${job.attempt} already ran on this server and the bot acknowledged its ` +
+          "results, so it is not run again (was the bot's store restored from an older backup?). " +
+          'Check the server, then retry (a new attempt) or abort.',
+      );
+      await this.#reportRefusal(job, known.error);
       return false;
     }
     this.#held = { runId: job.runId, attempt: job.attempt, stepId: null };
@@ -229,13 +246,16 @@ export class RunnerAgent {
    */
   async #reportRefusal(job: Job, error: DomainError): Promise<void> {
     const stepId = job.steps[job.startIndex];
-    if (error.code === 'runner-busy' || error.code === 'job-already-run' || stepId === undefined) return;
+    if (error.code === 'runner-busy' || stepId === undefined) return;
     const reason = `The runner refused this job (${error.code}): ${error.message}`;
     // notStartedResult reads only the step's id and 1-based index.
     const step = { id: stepId, index: job.startIndex + 1 } as PlanStep;
     // Not journaled: the job never started. If this is lost, the bot offers the job again.
     await this.#o.client
-      .sendResults([notStartedResult(job, step, this.#now(), 'failed', reason)], this.#loopsAbort.signal)
+      .sendResults(
+        [{ ...notStartedResult(job, step, this.#now(), 'failed', reason), declined: error.code }],
+        this.#loopsAbort.signal,
+      )
       .catch((sendError: unknown) => this.#callFailed('refusal report', sendError, 1));
   }
 

@@ -79,7 +79,7 @@ export class Executor {
         fail('runner-busy', 'This runner is already running a job (or must recover first).').error,
       );
     }
-    if (journal.knows(job.runId, job.attempt)) {
+    if (journal.knows(job)) {
       return this.refuse(
         fail(
           'job-already-run',

@@ -15,7 +15,7 @@ import {
 } from '../procedure/index.js';
 import type { Job } from '../protocol/messages.js';
 
-const JOB_FIELDS = ['runId', 'attempt', 'server', 'request', 'steps', 'startIndex'] as const;
+const JOB_FIELDS = ['key', 'runId', 'attempt', 'server', 'request', 'steps', 'startIndex'] as const;
 const REQUEST_FIELDS = ['server', 'edition', 'sqlServerFqdn', 'collocated'] as const;
 
 export interface CheckedJob {
@@ -71,7 +71,9 @@ function checkShape(raw: unknown): Result<Job> {
   if (!isPlainObject(raw)) return fail('job-malformed', 'A job must be a JSON object.', {});
   const extra = Object.keys(raw).filter((k) => !(JOB_FIELDS as readonly string[]).includes(k));
   if (extra.length > 0) return extraFields(extra);
-  const { runId, attempt, server, request, steps, startIndex } = raw;
+  const { key, runId, attempt, server, request, steps, startIndex } = raw;
+  if (key !== undefined && (typeof key !== 'string' || !/^[A-Za-z0-9:._-]{1,100}$/.test(key)))
+    return fail('job-malformed', 'key must be 1-100 letters, digits or : . _ -', {});
   if (!isCount(runId, 1)) return fail('job-malformed', 'runId must be a positive whole number.', {});
   if (!isCount(attempt, 1)) return fail('job-malformed', 'attempt must be a positive whole number.', {});
   if (!isCount(startIndex, 0)) return fail('job-malformed', 'startIndex must be a whole number from 0.', {});
@@ -88,7 +90,15 @@ function checkShape(raw: unknown): Result<Job> {
   }
   const checkedRequest = checkRequest(request);
   if (!checkedRequest.ok) return checkedRequest;
-  return ok({ runId, attempt, server, request: checkedRequest.value, steps: steps as StepId[], startIndex });
+  return ok({
+    ...(key === undefined ? {} : { key }),
+    runId,
+    attempt,
+    server,
+    request: checkedRequest.value,
+    steps: steps as StepId[],
+    startIndex,
+  });
 }
 
 function checkRequest(raw: unknown): Result<UpdateRequest> {

@@ -6,16 +6,25 @@ import type { Logger } from '../log.js';
 import type { StepId } from '../procedure/index.js';
 import type { Job, StepResult } from '../protocol/messages.js';
 
-/** Results are idempotent on the bot side by (runId, stepId, attempt). */
-export type ResultKey = Pick<StepResult, 'runId' | 'stepId' | 'attempt'>;
+/** Results are idempotent on the bot side by (runId, stepId, attempt), within one job key. */
+export type ResultKey = Pick<StepResult, 'runId' | 'stepId' | 'attempt' | 'key'>;
 
 export function resultKey(key: ResultKey): string {
-  return `${key.runId}/${key.stepId}/${key.attempt}`;
+  return `${key.key === undefined ? '' : `${key.key}#`}${key.runId}/${key.stepId}/${key.attempt}`;
+}
+
+/** Which job a run, result or job belongs to: its key and attempt (runId and attempt for keyless jobs from older bots). */
+export type RunRef = { runId: number; attempt: number; key?: string | undefined };
+
+export function jobIdentity(ref: RunRef): string {
+  return ref.key === undefined ? `${ref.runId}/${ref.attempt}` : `${ref.key}#${ref.runId}/${ref.attempt}`;
 }
 
 export type RunEnd = 'succeeded' | 'failed' | 'cancelled' | 'reboot-required' | 'interrupted';
 
 export interface JournalRun {
+  /** The job's key (Job.key); absent for jobs from bots older than it. */
+  key?: string;
   runId: number;
   attempt: number;
   server: string;
@@ -36,7 +45,7 @@ interface JournalData {
   runs: JournalRun[];
   /** Results not yet acknowledged by the bot, in the order they happened. */
   outbox: StepResult[];
-  /** Recently finished and pruned runs (runId/attempt), so a re-delivered job is not re-run. */
+  /** Recently finished and pruned runs (jobIdentity), so a re-delivered job is not re-run. */
   finished: string[];
 }
 
@@ -97,12 +106,24 @@ export class Journal {
     return this.db.data.runs.find((r) => r.end === null) ?? null;
   }
 
-  /** True when this runId/attempt was already started here (running, finished or pruned). */
-  knows(runId: number, attempt: number): boolean {
-    const key = `${runId}/${attempt}`;
+  /**
+   * True when this job (key and attempt) was already started here (running, finished or pruned).
+   * A run of another store with the same number has another key, so it is a new job.
+   */
+  knows(job: RunRef): boolean;
+  /** The keyless form (runId, attempt), as jobs from bots older than Job.key name themselves. */
+  knows(runId: number, attempt: number): boolean;
+  knows(job: RunRef | number, attempt?: number): boolean {
+    const identity = jobIdentity(typeof job === 'number' ? { runId: job, attempt: attempt ?? 0 } : job);
     return (
-      this.db.data.runs.some((r) => `${r.runId}/${r.attempt}` === key) || this.db.data.finished.includes(key)
+      this.db.data.runs.some((r) => jobIdentity(r) === identity) || this.db.data.finished.includes(identity)
     );
+  }
+
+  /** Results of this job still waiting for the bot's acknowledgement. */
+  pendingFor(job: RunRef): StepResult[] {
+    const identity = jobIdentity(job);
+    return this.db.data.outbox.filter((r) => jobIdentity(r) === identity).map((r) => ({ ...r }));
   }
 
   pendingResults(): StepResult[] {
@@ -112,6 +133,7 @@ export class Journal {
   beginRun(job: Job, startedAt: string): Promise<void> {
     return this.change((data) => {
       data.runs.push({
+        ...(job.key === undefined ? {} : { key: job.key }),
         runId: job.runId,
         attempt: job.attempt,
         server: job.server,
@@ -214,13 +236,12 @@ export class Journal {
   }
 }
 
-export type RunRef = { runId: number; attempt: number };
-
 function interruptedResult(run: JournalRun, now: Date): StepResult | null {
   const endedAt = now.toISOString();
   if (run.current) {
     const started = Date.parse(run.current.startedAt);
     return {
+      ...(run.key === undefined ? {} : { key: run.key }),
       runId: run.runId,
       attempt: run.attempt,
       stepId: run.current.stepId,
@@ -241,6 +262,7 @@ function interruptedResult(run: JournalRun, now: Date): StepResult | null {
   const next = run.steps[run.nextIndex];
   if (run.haltedAs !== null || next === undefined) return null;
   return {
+    ...(run.key === undefined ? {} : { key: run.key }),
     runId: run.runId,
     attempt: run.attempt,
     stepId: next,
@@ -277,7 +299,8 @@ function recordResult(data: JournalData, result: StepResult, haltsAs: RunEnd | n
 }
 
 function findRun(data: JournalData, ref: RunRef): JournalRun {
-  const run = data.runs.find((r) => r.runId === ref.runId && r.attempt === ref.attempt);
+  const identity = jobIdentity(ref);
+  const run = data.runs.find((r) => jobIdentity(r) === identity);
   if (!run) throw new Error(`the journal has no run ${ref.runId} attempt ${ref.attempt}`);
   return run;
 }
@@ -285,8 +308,8 @@ function findRun(data: JournalData, ref: RunRef): JournalRun {
 function prune(data: JournalData, remember: number): void {
   const keep: JournalRun[] = [];
   for (const run of data.runs) {
-    const unsent = data.outbox.some((r) => r.runId === run.runId && r.attempt === run.attempt);
-    if (run.end !== null && !unsent) data.finished.push(`${run.runId}/${run.attempt}`);
+    const unsent = data.outbox.some((r) => jobIdentity(r) === jobIdentity(run));
+    if (run.end !== null && !unsent) data.finished.push(jobIdentity(run));
     else keep.push(run);
   }
   data.runs = keep;

@@ -65,7 +65,7 @@ function failed(exitCode: number | null, reason: string): Verdict {
 }
 
 export function buildResult(args: {
-  run: { runId: number; attempt: number };
+  run: { runId: number; attempt: number; key?: string | undefined };
   step: PlanStep;
   startedAt: Date;
   endedAt: Date;
@@ -79,6 +79,7 @@ export function buildResult(args: {
   const stderr = capOutput(args.stderr, args.fullOutputIn);
   const detail = args.stderr || (verdict.status === 'succeeded' ? '' : lastLines(args.stdout, 3));
   return {
+    ...(run.key === undefined ? {} : { key: run.key }),
     runId: run.runId,
     attempt: run.attempt,
     stepId: step.id,
@@ -98,13 +99,14 @@ export function buildResult(args: {
 
 /** A result for a step that never started (cancelled before it). */
 export function notStartedResult(
-  run: { runId: number; attempt: number },
+  run: { runId: number; attempt: number; key?: string | undefined },
   step: PlanStep,
   at: Date,
   status: StepStatus,
   reason: string,
 ): StepResult {
   return {
+    ...(run.key === undefined ? {} : { key: run.key }),
     runId: run.runId,
     attempt: run.attempt,
     stepId: step.id,

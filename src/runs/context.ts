@@ -136,6 +136,7 @@ export class RunContext {
   changeStatus(run: RunRecord, status: RunStatus, extra: Partial<RunRecord> = {}): RunChange {
     const from = run.status;
     Object.assign(run, extra, { status });
+    if (status === 'queued' && from !== 'queued') run.queuedAt = this.nowIso();
     if (FINAL_STATUSES.includes(status) && !run.endedAt) {
       run.endedAt = this.nowIso();
     }
@@ -151,4 +152,9 @@ export function sameConversation(a: string, b: string): boolean {
 
 export function personRef(person: Person): Person {
   return { id: person.id, name: person.name, aadObjectId: person.aadObjectId };
+}
+
+/** The run's job key (Job.key); runs from before the field get one made of their number and request time. */
+export function jobKeyOf(run: Pick<RunRecord, 'id' | 'requestedAt' | 'jobKey'>): string {
+  return run.jobKey ?? `legacy-${run.id}-${Date.parse(run.requestedAt) || 0}`;
 }

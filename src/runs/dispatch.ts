@@ -2,7 +2,7 @@ import { validateProfile } from '../procedure/index.js';
 import type { RegisteredRunner, RunnerBackend } from '../bot/runner-backend.js';
 import type { Heartbeat, HeartbeatAnswer, Job, StepResult } from '../protocol/messages.js';
 import type { RunRecord, RunStatus } from '../store/types.js';
-import type { RunContext } from './context.js';
+import { jobKeyOf, type RunContext } from './context.js';
 import { applyResult } from './results.js';
 
 /** A run in one of these was never handed to a runner: no runner message may touch it. */
@@ -61,6 +61,7 @@ export class Dispatcher implements RunnerBackend {
       run.steps.findIndex((s) => s.status !== 'succeeded'),
     );
     return {
+      key: jobKeyOf(run),
       runId: run.id,
       attempt: run.attempt,
       server: run.server,
@@ -85,15 +86,18 @@ export class Dispatcher implements RunnerBackend {
 
   private async recordResult(runnerId: string, result: StepResult): Promise<ResultOutcome> {
     const run = this.ownRun(runnerId, result.runId);
+    // A result keyed for another run with the same number (a runner's journal from before this
+    // store was created or restored) is not this run's.
+    const otherRun = (r: RunRecord) => result.key !== undefined && result.key !== jobKeyOf(r);
     if (run)
-      return NEVER_HANDED_OUT.includes(run.status)
+      return NEVER_HANDED_OUT.includes(run.status) || otherRun(run)
         ? 'not-dispatched'
         : applyResult(this.ctx, run, result, runnerId);
     // A late result for a run that has since finished is acknowledged so the runner can drop it.
     const runner = this.ctx.store.getRunner(runnerId);
     const finished = await this.ctx.store.findRun(result.runId);
     if (!runner || !finished || finished.server !== runner.server) return 'forbidden';
-    return NEVER_HANDED_OUT.includes(finished.status) ? 'not-dispatched' : 'duplicate';
+    return NEVER_HANDED_OUT.includes(finished.status) || otherRun(finished) ? 'not-dispatched' : 'duplicate';
   }
 
   private async recordHeartbeat(

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { planUpdate, type Plan, type ServerProfile, type UpdateRequest } from '../procedure/index.js';
 import { closest } from '../commands/index.js';
 import type { RunnerRecord } from '../store/store.js';
@@ -146,6 +147,7 @@ export async function requestUpdate(ctx: RunContext, input: RequestInput): Promi
       ctx.deps.now().getTime() + ctx.deps.policy.approvalExpiryMinutes * 60_000,
     ).toISOString(),
     attempt: 1,
+    jobKey: randomUUID(),
     steps: plan.steps.map((s) => ({ stepId: s.id, index: s.index - 1, status: 'pending', attempt: 1 })),
     startedAt: null,
     endedAt: null,

@@ -54,6 +54,9 @@ export async function applyResult(
     stdout: result.stdout,
     stderr: result.stderr,
     errorExcerpt: result.errorExcerpt,
+    notice: result.declined
+      ? { key: 'run.declined', params: { server: run.server, code: result.declined } }
+      : undefined,
   } satisfies Partial<StepRecord>);
   if (run.startedAt === null) run.startedAt = result.startedAt;
   if (result.stepId === run.plan.downtimeStartsAt) run.downtimeStartedAt ??= result.startedAt;
@@ -126,8 +129,43 @@ export async function sweep(ctx: RunContext, startedAt: Date): Promise<void> {
         continue;
       }
     }
+    if (run.status === 'queued') {
+      const since = Math.max(Date.parse(run.queuedAt ?? '') || 0, startedAt.getTime());
+      if (now.getTime() - since > ctx.deps.heartbeatTimeoutMs) {
+        await failNotPickedUp(ctx, run, runnerOf.get(run.server));
+        continue;
+      }
+    }
     await warnAboutDowntime(ctx, run, now);
   }
+}
+
+/**
+ * A queued run no runner took within the heartbeat timeout (runner stopped, unreachable, or
+ * declining without a word): it fails where everyone sees it, with Retry / Abort, instead of
+ * waiting in silence. The step it would have started with carries the reason.
+ */
+async function failNotPickedUp(ctx: RunContext, run: RunRecord, runner: RunnerRecord | undefined) {
+  const step = run.steps.find((s) => s.status !== 'succeeded' && s.status !== 'skipped');
+  const lastSeen = runner?.lastSeenAt ?? null;
+  await ctx.auditRun(run, 'not-picked-up', { system: true }, { runnerId: runner?.id ?? null, lastSeen });
+  const changes: RunChange[] = [];
+  if (step) {
+    Object.assign(step, {
+      status: 'failed',
+      attempt: run.attempt,
+      startedAt: undefined,
+      endedAt: ctx.nowIso(),
+      errorExcerpt: null,
+      notice: {
+        key: 'run.not-picked-up',
+        params: { server: run.server, timeoutMs: ctx.deps.heartbeatTimeoutMs, lastSeen: lastSeen ?? '' },
+      },
+    } satisfies Partial<StepRecord>);
+    changes.push({ kind: 'step', step });
+  }
+  changes.push(ctx.changeStatus(run, 'failed'));
+  await ctx.commit(run, changes);
 }
 
 async function warnAboutDowntime(ctx: RunContext, run: RunRecord, now: Date): Promise<void> {

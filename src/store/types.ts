@@ -80,6 +80,16 @@ export interface StepRecord {
   errorExcerpt?: string | null | undefined;
   /** The installer succeeded but asks for a restart before the run may go on. */
   rebootRequired?: boolean | undefined;
+  /**
+   * Why the bot failed this step itself, or what the runner's refusal means, as an i18n key and
+   * its parameters: shown on the cards in the reader's language, above any runner output.
+   */
+  notice?: StepNotice | undefined;
+}
+
+export interface StepNotice {
+  key: 'run.not-picked-up' | 'run.declined';
+  params: Record<string, string | number>;
 }
 
 export interface RunRecord {
@@ -101,6 +111,13 @@ export interface RunRecord {
   expiresAt: string | null;
   /** Bumped on each retry; step results carry it. */
   attempt: number;
+  /**
+   * Random, made with the run: with `attempt` the job's identity on the runner (Job.key). Run
+   * numbers repeat in a fresh or restored store; this does not. Absent from older runs (jobKeyOf).
+   */
+  jobKey?: string | undefined;
+  /** When the run last became queued (approved, or retried): a runner must pick it up within the heartbeat timeout. */
+  queuedAt?: string | null | undefined;
   steps: StepRecord[];
   startedAt: string | null;
   endedAt: string | null;

@@ -106,16 +106,21 @@ describe('runner agent against the real runner API and a simulated server', () =
     expect(lab.stepCommands().some((c) => c.startsWith('Assert-PatchBotFileHash'))).toBe(false);
   });
 
-  it('the same job offered again (same run and attempt) is not run twice', async () => {
+  it('the same job offered again (same run and attempt) is not run twice, and says so', async () => {
     const { backend, lab } = await setUp();
     backend.keepOffering = true;
     backend.queue(jobOf(4));
     await waitFor(() => backend.resultsFor(4).length === planIds.length, 25_000);
-    await waitFor(() => backend.offers >= 3, 10_000);
+    await waitFor(() => backend.offers >= 3 && backend.duplicates.length >= 1, 10_000);
 
     expect(lab.stepCommands()).toEqual(planCommands);
-    expect(backend.duplicates).toEqual([]);
     expect(backend.resultsFor(4).map((r) => r.stepId)).toEqual(planIds);
+    // This backend offers the job again after taking every result (a bot whose store went back in
+    // time): the runner declines each offer with a failed first step saying why, never silently.
+    for (const report of backend.duplicates) {
+      expect(report).toMatchObject({ stepId: planIds[0], status: 'failed', declined: 'job-already-run' });
+      expect(report.errorExcerpt).toMatch(/already ran on this server/);
+    }
   });
 
   it('a job it must refuse is reported as a failed first step instead of staying queued', async () => {

@@ -20,8 +20,10 @@ export interface BotHarness {
   /**
    * Stops the bot and starts a fresh one (createApp) on the same data dir and the same port, so
    * the runner agents, which keep running, reconnect to it as they would after a real restart.
+   * With `freshStore`, the new bot gets an empty data folder of its own (the runners, registered
+   * in it again, keep their journals): a reset store, a move to another one.
    */
-  restart(): Promise<void>;
+  restart(options?: { freshStore?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -58,10 +60,12 @@ export async function startBotHarness(
 ): Promise<BotHarness> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'patchbot-bot-'));
   const connector = await startCaptureConnector();
+  let storeDir = path.join(dataDir, 'data');
+  let stores = 0;
   const configOn = (port: string) =>
     loadConfig({
       PORT: port,
-      PATCHBOT_DATA_DIR: path.join(dataDir, 'data'),
+      PATCHBOT_DATA_DIR: storeDir,
       LOG_LEVEL: 'silent',
       ...env,
     });
@@ -86,10 +90,13 @@ export async function startBotHarness(
     teams,
     fleet: labFleet,
     dataDir,
-    restart: async () => {
+    restart: async (restartOptions = {}) => {
       const port = new URL(app.url).port;
+      const runners = app.store.runners();
       await app.stop();
+      if (restartOptions.freshStore) storeDir = path.join(dataDir, `data-${++stores}`);
       app = await createApp(configOn(port), silentLogger(), appOptions);
+      if (restartOptions.freshStore) for (const runner of runners) await app.store.saveRunner(runner);
     },
     stop: async () => {
       await labFleet.stop();

@@ -153,3 +153,30 @@ describe('property: no runner message moves a run the bot did not hand out', () 
     );
   });
 });
+
+describe('a result from a runner journal of another store (finding 9)', () => {
+  it('is not taken for the run with the same number: only the job key of this run counts', async () => {
+    const { service, store } = await makeService();
+    const run = await request(service, 'backend01');
+    await service.confirm(run.id, actor(ALEX));
+    const job = await service.dispatcher.waitForJob('rn-backend01', AbortSignal.abort());
+    expect(job?.key).toMatch(/^[0-9a-f-]{36}$/);
+    const live = store.getRun(run.id)!;
+    const before = structuredClone(live);
+    const stale = { ...resultFor(live, 0), key: 'a-run-1-of-another-store' };
+    expect(await service.dispatcher.acceptResult('rn-backend01', stale)).toBe('not-dispatched');
+    expect(store.getRun(run.id)).toEqual(before);
+    expect(
+      await service.dispatcher.acceptResult('rn-backend01', { ...resultFor(live, 0), key: job!.key }),
+    ).toBe('accepted');
+  });
+
+  it('gives every run its own key, so two stores’ run #1 never share one', async () => {
+    const a = await makeService();
+    const b = await makeService();
+    const runA = await request(a.service, 'backend01');
+    const runB = await request(b.service, 'backend01');
+    expect(runA.id).toBe(runB.id);
+    expect(runA.jobKey).not.toBe(runB.jobKey);
+  });
+});

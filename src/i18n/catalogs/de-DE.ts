@@ -297,6 +297,11 @@ export const deDE: Catalog = {
   'card.progress.done': '{done} von {total} Schritten erledigt',
   'card.failure.title': 'Lauf #{runId} auf {server} angehalten',
   'card.failure.error': 'Was schiefging',
+  'run.not-picked-up':
+    'Kein Runner hat diesen Auftrag innerhalb von {timeout} übernommen: Der Runner für {server} hat ihn nicht abgeholt (zuletzt gehört: {lastSeen}). Auf dem Server wurde nichts ausgeführt. Prüfen Sie, ob der PatchBot-Runnerdienst auf {server} läuft und den Bot erreicht, und wählen Sie dann „Schritt wiederholen“ oder „Lauf beenden“.',
+  'run.declined':
+    'Der Runner auf {server} hat diesen Auftrag abgelehnt ({code}) und nichts ausgeführt; den Grund finden Sie unten. Beheben Sie die Ursache und wählen Sie dann „Schritt wiederholen“ oder „Lauf beenden“.',
+  'run.never-heard': 'nie',
   'card.failure.interrupted':
     'Der Runner hat während dieses Schritts die Verbindung verloren; der Schritt ist eventuell teilweise gelaufen. Nichts läuft erneut, bis jemand entscheidet.',
   'card.failure.retry-safe': 'Dieser Schritt kann gefahrlos wiederholt werden.',

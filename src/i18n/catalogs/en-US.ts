@@ -286,6 +286,11 @@ export const enUS = {
   'card.progress.done': '{done} of {total} steps done',
   'card.failure.title': 'Run #{runId} halted on {server}',
   'card.failure.error': 'What went wrong',
+  'run.not-picked-up':
+    'No runner picked up this job within {timeout}: the runner for {server} has not taken it (last heard: {lastSeen}). Nothing ran on the server. Check that the PatchBot runner service is running on {server} and can reach the bot, then Retry step, or Abort run.',
+  'run.declined':
+    'The runner on {server} declined this job ({code}) and ran nothing; its reason is below. Fix the cause, then Retry step, or Abort run.',
+  'run.never-heard': 'never',
   'card.failure.interrupted':
     'The runner lost contact during this step, so it may have partly happened. Nothing runs again until someone decides.',
   'card.failure.retry-safe': 'This step is safe to run again.',

@@ -293,6 +293,11 @@ export const esES: Catalog = {
   'card.progress.done': '{done} de {total} pasos hechos',
   'card.failure.title': 'Ejecución #{runId} detenida en {server}',
   'card.failure.error': 'Qué ha fallado',
+  'run.not-picked-up':
+    'Ningún runner ha recogido este trabajo en {timeout}: el runner de {server} no lo ha tomado (última señal: {lastSeen}). No se ejecutó nada en el servidor. Compruebe que el servicio del runner de PatchBot se esté ejecutando en {server} y llegue al bot; después, «Reintentar paso» o «Anular ejecución».',
+  'run.declined':
+    'El runner de {server} rechazó este trabajo ({code}) y no ejecutó nada; el motivo figura abajo. Corrija la causa y después «Reintentar paso» o «Anular ejecución».',
+  'run.never-heard': 'nunca',
   'card.failure.interrupted':
     'El runner perdió el contacto durante este paso, así que puede que se ejecutara en parte. No se vuelve a ejecutar nada hasta que alguien decida.',
   'card.failure.retry-safe': 'Este paso se puede repetir sin riesgo.',

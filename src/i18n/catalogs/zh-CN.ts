@@ -264,6 +264,11 @@ export const zhCN: Catalog = {
   'card.progress.done': '已完成 {done}/{total} 步',
   'card.failure.title': '运行 #{runId} 已在 {server} 上暂停',
   'card.failure.error': '出了什么问题',
+  'run.not-picked-up':
+    '在 {timeout} 内没有 runner 领取此作业：{server} 的 runner 未领取（最后联系：{lastSeen}）。服务器上未执行任何操作。请检查 {server} 上的 PatchBot runner 服务是否在运行并能连接到机器人，然后选择“重试此步骤”或“中止运行”。',
+  'run.declined':
+    '{server} 上的 runner 拒绝了此作业（{code}），未执行任何操作；原因见下方。请排除原因后选择“重试此步骤”或“中止运行”。',
+  'run.never-heard': '从未',
   'card.failure.interrupted':
     '运行器在此步骤期间失去联系，因此该步骤可能只执行了一部分。在有人做出决定之前，不会再执行任何操作。',
   'card.failure.retry-safe': '此步骤可以安全地重新执行。',
