@@ -45,13 +45,13 @@ describeOnRealPwsh('faults mid-step on real pwsh, one after another', (pwsh) => 
     // A native program that prompts (net stop without /y): pwsh has already read the framing
     // lines, so it waits on the empty pipe for ever (rather than eating them as the notes feared).
     const pid = await nextProcess();
-    const hung = await runStep(sessions, "'Stopping...'; & head -n 1; 'never'", { timeoutMs: 3_000 });
+    const hung = await runStep(sessions, "'Stopping...'; & head -n 1; 'never'", { timeoutMs: 5_000 });
     ended = pid;
-    expect(hung).toMatchObject({ kind: 'timed-out', pid, timeoutMs: 3_000, stdout: 'Stopping...' });
+    expect(hung).toMatchObject({ kind: 'timed-out', pid, timeoutMs: 5_000, stdout: 'Stopping...' });
     const verdict = judge(step('update.install'), hung);
     expect(verdict.status).toBe('timed-out');
     expect(verdict.reason).toMatch(
-      new RegExp(`^No result within 3\\.0 s; the PowerShell process \\(pid ${pid}\\) was killed`),
+      new RegExp(`^No result within 5\\.0 s; the PowerShell process \\(pid ${pid}\\) was killed`),
     );
     expect(isAlive(pid)).toBe(false);
     expect(sessions.pid).toBeUndefined();
