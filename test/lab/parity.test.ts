@@ -362,6 +362,37 @@ describeOnRealPwsh('lab parity: stand-in and real PatchBot.psm1 on pwsh', () => 
     expect(pwsh.databaseVersion).toBe(standIn.databaseVersion);
   }, 120_000);
 
+  it('a process start counts on the simulated clock the same way on both engines', async () => {
+    const first = async (engine: LabEngine) => {
+      const dir = await tempDir();
+      const lab = createLabServer(BACKEND01, { timeScale: TIME_SCALE, dir: join(dir, 'lab'), engine });
+      const shell = engine === 'pwsh' ? lab.shell : { ...lab.shell, executable: await compiledLabHost() };
+      const sessions = new Sessions({
+        shell,
+        modulePath: PATCHBOT_MODULE_PATH,
+        startTimeoutMs: 60_000,
+        logger: silentLogger(),
+      });
+      await sessions.execute('Assert-PatchBotNoPendingReboot', {
+        fresh: false,
+        replay: [],
+        timeoutMs: 60_000,
+        prestart: false,
+      });
+      await sessions.runEnded();
+      const state = lab.readState();
+      return { first: state.log[0], sessions: state.sessions };
+    };
+    const standIn = await first('stand-in');
+    const pwsh = await first('pwsh');
+    // Started when needed: its whole start-up (session.start, 1.5 s) passes before its first command.
+    expect(pwsh.first?.simStartMs).toBe(1500);
+    expect(standIn.first?.simStartMs).toBe(1500);
+    expect(pwsh.sessions).toHaveLength(1);
+    expect(pwsh.sessions[0]?.pid).toBe(pwsh.first?.pid);
+    expect(pwsh.sessions[0]?.args).toContain('-NonInteractive');
+  }, 60_000);
+
   it('injected faults, keyed the same way, act the same on both engines', async () => {
     const standIn = await faultsOn('stand-in');
     const pwsh = await faultsOn('pwsh');
