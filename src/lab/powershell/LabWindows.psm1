@@ -31,6 +31,7 @@ $script:HoldsCsModule = $false
 # The step running now (its record's seq and what Exit-LabStep needs), and the envelope line
 # whose step was recorded last: one recorded step per line.
 $script:Running = $false
+$script:StepDone = $false
 $script:RecordedLine = $null
 $script:Targets = @{}
 
@@ -332,6 +333,8 @@ function Exit-LabStep {
     $script:Running = $false
     $step = $Pass.Step
     if ($null -eq $step) { return }
+    # What the line looks up next is the envelope's own tail: nothing to record there.
+    $script:StepDone = $true
     $fault = $step.Fault
     if ($null -ne $fault -and $fault['kind'] -eq 'stderr') {
         [Console]::Error.WriteLine($fault['text'])
@@ -653,6 +656,10 @@ Exit-LabStep -Pass $__labPass -Ok $true
 $ExecutionContext.InvokeCommand.PostCommandLookupAction = {
     param([string] $Name, [System.Management.Automation.CommandLookupEventArgs] $EventArgs)
     if ($EventArgs.CommandOrigin -ne 'Runspace' -or $script:Running) { return }
+    if ($script:StepDone) {
+        $script:StepDone = $false
+        if ($Name -eq 'ConvertTo-Json') { return }
+    }
     $command = $EventArgs.Command
     if ($null -eq $command -or $command.Name -in @('Out-Default', 'Enter-LabStep', 'Exit-LabStep')) { return }
     # Once replaced, the engine looks the command up once more, now as the wrapper itself.
