@@ -251,7 +251,7 @@ describe('hostile input', () => {
     );
     const serverErrors = activityStatuses.filter((s) => s >= 500 && s !== 501).length;
     record(
-      'malformed activities: refused (400/413) or handled, never a server error',
+      'malformed activities: refused (400/413/415) or handled, never a server error',
       `${activityStatuses.length} cases in ${seconds(phase)}; answers ${tally(activityStatuses)}`,
       serverErrors === 0,
     );
