@@ -28,8 +28,9 @@ $script:StateFile = $StateFile
 $script:ProcessStartWall = $null
 $script:SessionRecorded = $false
 $script:HoldsCsModule = $false
-# The step running now (its record's seq and what Exit-LabStep needs), and the envelope line
-# whose step was recorded last: one recorded step per line.
+# The step recorder's memory: a command is running under the wrapper (lookups are left alone
+# meanwhile); a line's step just ended (its next lookup is the envelope's tail); the envelope line
+# whose step was recorded last (one recorded step per line); the commands looked up, by name.
 $script:Running = $false
 $script:StepDone = $false
 $script:RecordedLine = $null
