@@ -180,3 +180,26 @@ describe('a result from a runner journal of another store (finding 9)', () => {
     expect(runA.jobKey).not.toBe(runB.jobKey);
   });
 });
+
+describe('a job the runner declines (finding 9)', () => {
+  it('fails the run with a notice that names the runner’s reason code', async () => {
+    const { service, store } = await makeService();
+    const run = await request(service, 'backend01');
+    await service.confirm(run.id, actor(ALEX));
+    const job = await service.dispatcher.waitForJob('rn-backend01', AbortSignal.abort());
+    const live = store.getRun(run.id)!;
+    const declined = {
+      ...resultFor(live, 0, 'failed'),
+      key: job!.key,
+      declined: 'job-already-run',
+      errorExcerpt: 'The runner refused this job (job-already-run): it already ran here.',
+    };
+    expect(await service.dispatcher.acceptResult('rn-backend01', declined)).toBe('accepted');
+    const after = store.getRun(run.id)!;
+    expect(after.status).toBe('failed');
+    expect(after.steps[0]?.notice).toEqual({
+      key: 'run.declined',
+      params: { server: 'backend01', code: 'job-already-run' },
+    });
+  });
+});
