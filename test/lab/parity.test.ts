@@ -18,7 +18,7 @@ import { OutputLog } from '../../src/runner/output.js';
 import { PATCHBOT_MODULE_PATH } from '../../src/runner/shell-config.js';
 import { describeOnRealPwsh } from '../support/real-pwsh.js';
 import { compiledLabHost } from '../runner/compiled-host.js';
-import { jobFor, planFor, removeTempDirs, requestFor, tempDir } from '../runner/support.js';
+import { jobFor, planFor, removeTempDirs, requestFor, tempDir, waitFor } from '../runner/support.js';
 
 afterAll(removeTempDirs);
 
@@ -413,6 +413,55 @@ describeOnRealPwsh('lab parity: stand-in and real PatchBot.psm1 on pwsh', () => 
     expect(pwsh.sessions[0]?.pid).toBe(pwsh.first?.pid);
     expect(pwsh.sessions[0]?.args).toContain('-NonInteractive');
   }, 60_000);
+
+  it('Ctrl-C stops the running command and keeps the session on both engines', async () => {
+    const interrupt = async (engine: LabEngine) => {
+      const dir = await tempDir();
+      // Stop-CsWindowsService (90 s simulated) takes 9 s here; Ctrl-C comes well before.
+      const lab = createLabServer(BACKEND01, { timeScale: 0.1, dir: join(dir, 'lab'), engine });
+      const shell = engine === 'pwsh' ? lab.shell : { ...lab.shell, executable: await compiledLabHost() };
+      const sessions = new Sessions({
+        shell,
+        modulePath: PATCHBOT_MODULE_PATH,
+        startTimeoutMs: 60_000,
+        logger: silentLogger(),
+      });
+      const opts = { fresh: false, replay: [], timeoutMs: 60_000, prestart: false };
+      try {
+        await sessions.execute('Import-Module SkypeForBusiness', opts);
+        const stopping = sessions.execute('Stop-CsWindowsService', opts);
+        await waitFor(() => lab.commandLog().some((r) => r.key === 'Stop-CsWindowsService'));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        process.kill(sessions.pid!, 'SIGINT');
+        const stopped = await stopping;
+        const next = await sessions.execute('Assert-PatchBotNoPendingReboot', opts);
+        return {
+          kinds: [stopped.kind, next.kind],
+          log: lab
+            .commandLog()
+            .filter((r) => r.kind === 'step')
+            .map((r) => `${r.key} ${r.result}`),
+          stoppedLasted: (() => {
+            const r = lab.commandLog().find((x) => x.key === 'Stop-CsWindowsService');
+            return r?.wallEnd ? Date.parse(r.wallEnd) - Date.parse(r.wallStart) : null;
+          })(),
+        };
+      } finally {
+        await sessions.runEnded();
+      }
+    };
+    const standIn = await interrupt('stand-in');
+    const pwsh = await interrupt('pwsh');
+    expect({ ...pwsh, stoppedLasted: null }).toEqual({ ...standIn, stoppedLasted: null });
+    expect(pwsh.kinds).toEqual(['no-marker', 'answered']);
+    expect(pwsh.log).toEqual([
+      'Import-Module ok',
+      'Stop-CsWindowsService interrupted',
+      'Assert-PatchBotNoPendingReboot ok',
+    ]);
+    // Its end is when Ctrl-C came, not when it would have finished.
+    expect(pwsh.stoppedLasted).toBeLessThan(5_000);
+  }, 120_000);
 
   it('injected faults, keyed the same way, act the same on both engines', async () => {
     const standIn = await faultsOn('stand-in');

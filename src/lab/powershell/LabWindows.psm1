@@ -242,7 +242,15 @@ function Complete-LabRecord {
     }
     Write-LabState -State $state
     $remainingMs = ($endTicks - [Diagnostics.Stopwatch]::GetTimestamp()) * 1000.0 / $frequency
-    if ($remainingMs -ge 1) { Start-Sleep -Milliseconds ([int] [math]::Floor($remainingMs)) }
+    $passed = $false
+    try {
+        if ($remainingMs -ge 1) { Start-Sleep -Milliseconds ([int] [math]::Floor($remainingMs)) }
+        $passed = $true
+    }
+    finally {
+        # Ctrl-C stops the pipeline (no marker; the session lives on), as the stand-in has it.
+        if (-not $passed) { Set-LabRecordResult -Step $Step -Result 'interrupted' }
+    }
 }
 
 function Set-LabRecordResult {
@@ -251,7 +259,7 @@ function Set-LabRecordResult {
     foreach ($record in $state['log']) {
         if ($record['seq'] -eq $Step.Seq -and $record['pid'] -eq $PID) {
             $record['result'] = $Result
-            if ($Result -eq 'crash') { $record['wallEnd'] = Get-LabWallTime }
+            if ($Result -eq 'crash' -or $Result -eq 'interrupted') { $record['wallEnd'] = Get-LabWallTime }
         }
     }
     Write-LabState -State $state
