@@ -260,6 +260,12 @@ function Set-LabRecordResult {
         if ($record['seq'] -eq $Step.Seq -and $record['pid'] -eq $PID) {
             $record['result'] = $Result
             if ($Result -eq 'crash' -or $Result -eq 'interrupted') { $record['wallEnd'] = Get-LabWallTime }
+            if ($Result -eq 'interrupted' -and $state['timeScale'] -gt 0) {
+                # Its end was written ahead; the simulated clock goes back to when it stopped.
+                $elapsedMs = ([Diagnostics.Stopwatch]::GetTimestamp() - $Step.StartedTicks) * 1000.0 / [Diagnostics.Stopwatch]::Frequency
+                $record['simEndMs'] = $Step.SimStartMs + [math]::Round($elapsedMs / $state['timeScale'])
+                $state['clockSimMs'] = $record['simEndMs']
+            }
         }
     }
     Write-LabState -State $state
@@ -311,7 +317,8 @@ function Enter-LabStep {
     switch ($fault['kind']) {
         'hang' {
             Set-LabRecordResult -Step $step -Result 'hang'
-            while ($true) { Start-Sleep -Seconds 3600 }
+            # Like a stuck native program: not even Ctrl-C ends it (Thread.Sleep ignores a stop).
+            while ($true) { [System.Threading.Thread]::Sleep(3600000) }
         }
         'crash' {
             Set-LabRecordResult -Step $step -Result 'crash'
@@ -338,10 +345,15 @@ function Enter-LabStep {
 }
 
 function Exit-LabStep {
-    param($Pass, [bool] $Ok)
+    # $Ok: $true, $false (it threw), or $null: it neither ended nor threw (Ctrl-C stopped it).
+    param($Pass, $Ok)
     $script:Running = $false
     $step = $Pass.Step
     if ($null -eq $step) { return }
+    if ($null -eq $Ok) {
+        Set-LabRecordResult -Step $step -Result 'interrupted'
+        return
+    }
     # What the line looks up next is the envelope's own tail: nothing to record there.
     $script:StepDone = $true
     $fault = $step.Fault
@@ -650,16 +662,20 @@ finally {
 # unwrapped: Import-Module, variables and $LASTEXITCODE behave as without the lab.
 $script:StepWrapper = [scriptblock]::Create(@'
 $__labPass = Enter-LabStep -Invocation $MyInvocation -Arguments $args
+$__labOk = $null
 try {
     if ($null -ne $__labPass.Error) { Write-Error -Message $__labPass.Error }
     elseif ($MyInvocation.ExpectingInput) { $input | & $__labPass.Command @args }
     else { & $__labPass.Command @args }
+    $__labOk = $true
 }
 catch {
-    Exit-LabStep -Pass $__labPass -Ok $false
+    $__labOk = $false
     throw
 }
-Exit-LabStep -Pass $__labPass -Ok $true
+finally {
+    Exit-LabStep -Pass $__labPass -Ok $__labOk
+}
 '@)
 
 $ExecutionContext.InvokeCommand.PostCommandLookupAction = {
