@@ -48,6 +48,8 @@ interface RunFigures {
   simulatedDowntimeMs: number;
   /** Wall time inside the window during which the simulator was running a command. */
   commandsMs: number;
+  /** Of that, how much the session set-up lines (init.*) of new processes took beyond their simulated time. */
+  initOverMs: number;
   botDowntimeMs: number;
 }
 
@@ -62,11 +64,15 @@ function figuresOf(server: LabServer, run: RunRecord, confirmedAt: number): RunF
   // stand-in's own work: reading and writing its state file, sleeping) and time between commands
   // (the runner, the PowerShell pipes, and any wait for a process to start).
   let commandsMs = 0;
+  let initOverMs = 0;
   for (const record of state.log) {
     if (record.wallEnd === null) continue;
     const from = Math.max(stoppedAt, Date.parse(record.wallStart));
     const to = Math.min(runningAt, Date.parse(record.wallEnd));
     if (to > from) commandsMs += to - from;
+    if (to > from && record.kind === 'init' && record.simEndMs !== null) {
+      initOverMs += Math.max(0, to - from - (record.simEndMs - record.simStartMs) * TIME_SCALE);
+    }
   }
   return {
     server: server.profile.server,
@@ -74,6 +80,7 @@ function figuresOf(server: LabServer, run: RunRecord, confirmedAt: number): RunF
     wallDowntimeMs: runningAt - stoppedAt,
     simulatedDowntimeMs: (window.runningAtSimMs - window.stoppedAtSimMs) * TIME_SCALE,
     commandsMs,
+    initOverMs,
     botDowntimeMs: Date.parse(run.downtimeEndedAt ?? '') - Date.parse(run.downtimeStartedAt ?? ''),
   };
 }
@@ -193,6 +200,14 @@ function rowsFor(figures: RunFigures[], engine: LabEngine): BenchRow[] {
           ? 'of which commands beyond their simulated time (lab layer, module), worst run'
           : "of which the stand-in's own work in commands, worst run",
       value: standIn,
+      unit: 'ms',
+      goal: '-',
+      pass: null,
+    },
+    {
+      benchmark: label,
+      figure: "  of which the runner's session set-up in new processes (init.*), worst run",
+      value: Math.max(...figures.map((f) => f.initOverMs)),
       unit: 'ms',
       goal: '-',
       pass: null,

@@ -525,7 +525,12 @@ function Start-Process {
         [switch] $PassThru
     )
     $path = $PSCmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath($FilePath)
+    if (-not [System.IO.File]::Exists($path)) {
+        # Anything but a simulated package is started for real.
+        return Microsoft.PowerShell.Management\Start-Process @PSBoundParameters
+    }
     $fields = Read-LabPackageFields -Path $path
+    if (-not $fields.ContainsKey('installer')) { return Microsoft.PowerShell.Management\Start-Process @PSBoundParameters }
     $state = Read-LabState
     $exitCode = [int] $state['conditions']['installerExitCode']
     if ($fields['product'] -ne $state['product'] -or $fields['installer'] -ne [System.IO.Path]::GetFileName($path)) {
