@@ -69,7 +69,9 @@ describe('setup commands in a session', () => {
     const { lab, sessions } = await labSessions([labLine]);
     const first = await sessions.execute('Assert-PatchBotNoPendingReboot', { ...step, prestart: true });
     expect(first).toMatchObject({ kind: 'answered', ok: true });
-    const firstPid = lab.commandLog()[0]?.pid;
+    // The step's own process is the one that ran it: the spare may have logged its line first.
+    const firstPid = lab.commandLog().find((r) => r.key === 'Assert-PatchBotNoPendingReboot')?.pid;
+    expect(firstPid).toBeDefined();
     // The spare runs the lab's line on its own, before any step needs it.
     const spareRecord = await waitFor(() => lab.commandLog().find((r) => r.pid !== firstPid));
     const takenAt = new Date().toISOString();
