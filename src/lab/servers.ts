@@ -66,6 +66,15 @@ const TARGET_VERSION: Record<ProductFamily, { from: string; to: string }> = {
   sfbse: { from: '8.0.2600.0', to: '8.0.2700.0' },
 };
 
+/** How Windows names each product in its installed programs and Get-CsServerPatchVersion. */
+const PRODUCT_DISPLAY_NAMES: Record<ProductFamily, string> = {
+  lync2013: 'Microsoft Lync Server 2013',
+  sfb2015: 'Skype for Business Server 2015',
+  sfb2019: 'Skype for Business Server 2019',
+  sfbse: 'Skype for Business Server Subscription Edition',
+};
+const COMPONENTS = ['Core Components', 'Front End Server', 'Administrative Tools'];
+
 /** Builds a lab server description; the fleet below uses it, tests use it for the other variants. */
 export function labServerSpec(args: {
   server: string;
@@ -209,6 +218,7 @@ export function createLabServer(spec: LabServerSpec, options: CreateLabServerOpt
     sqlServerFqdn: spec.sqlServerFqdn,
     collocatedStores: spec.collocatedStores,
     installedVersion: spec.installedVersion,
+    components: COMPONENTS.map((c) => `${PRODUCT_DISPLAY_NAMES[profile.product]}, ${c}`),
     databaseVersion: spec.installedVersion,
     timeScale: options.timeScale ?? 0.01,
     durationsMs: { ...DEFAULT_DURATIONS_MS, ...options.durationsMs },

@@ -75,6 +75,11 @@ export interface LabState {
   sqlServerFqdn: string | null;
   collocatedStores: boolean;
   installedVersion: string;
+  /**
+   * The product's installed components, as Get-CsServerPatchVersion and the installed-programs list
+   * name them; each is at installedVersion. Both engines read them from here.
+   */
+  components: string[];
   databaseVersion: string;
   /** Real sleep = simulated duration x timeScale (0.001 in tests: a 10-minute install takes 0.6 s). */
   timeScale: number;

@@ -33,24 +33,6 @@ afterAll(removeTempDirs);
  */
 const TIME_SCALE = 0.0001;
 
-/**
- * Known differences the stand-in still has, by step id. The stand-in's PatchBot functions live in
- * src/lab/host/patchbot-commands.ts, which its owner is rewriting; when they fix it, this test
- * fails and the entry goes.
- */
-const KNOWN_EXIT_CODE_DIFFERENCES: Record<string, { standIn: number | null; pwsh: number | null }> = {
-  // PatchBot.psm1 runs whoami.exe, a native program, so $LASTEXITCODE is 0 afterwards.
-  'precheck.role': { standIn: null, pwsh: 0 },
-};
-
-/**
- * Steps whose output lines differ while the result is the same. precheck.version: the real
- * module lists every component Get-CsServerPatchVersion (or the installed programs) reports, with
- * its product's name; the stand-in writes one "Core Components" line. The version both end with
- * (the line the runner reads) must be the same.
- */
-const KNOWN_OUTPUT_DIFFERENCES = new Set(['precheck.version']);
-
 interface Outcome {
   outcome: string;
   steps: {
@@ -132,29 +114,6 @@ async function runOn(
   }
 }
 
-/** The pwsh outcome with the known stand-in differences put back, to compare with the stand-in's. */
-function asStandInWouldReport(outcome: Outcome, standIn: Outcome): Outcome {
-  return {
-    ...outcome,
-    steps: outcome.steps.map((step, i) => {
-      let same = step;
-      const known = KNOWN_EXIT_CODE_DIFFERENCES[step.id];
-      if (known) {
-        // The difference must really be there; once the stand-in is fixed, the entry goes.
-        expect(step.exitCode, `known difference at ${step.id} no longer seen on pwsh`).toBe(known.pwsh);
-        same = { ...same, exitCode: known.standIn };
-      }
-      const other = standIn.steps[i];
-      if (KNOWN_OUTPUT_DIFFERENCES.has(step.id) && other) {
-        expect(step.stdout, `known output difference at ${step.id} no longer seen`).not.toBe(other.stdout);
-        expect(step.stdout.split('\n').at(-1)).toBe(other.stdout.split('\n').at(-1));
-        same = { ...same, stdout: other.stdout };
-      }
-      return same;
-    }),
-  };
-}
-
 async function compareEngines(
   spec: LabServerSpec,
   options: Partial<CreateLabServerOptions> = {},
@@ -162,11 +121,7 @@ async function compareEngines(
   // One after the other: two runs at once would only slow each other down on two cores.
   const standIn = await runOn('stand-in', spec, options);
   const pwsh = await runOn('pwsh', spec, options);
-  for (const step of standIn.steps) {
-    const known = KNOWN_EXIT_CODE_DIFFERENCES[step.id];
-    if (known) expect(step.exitCode, `stand-in at ${step.id}`).toBe(known.standIn);
-  }
-  expect(asStandInWouldReport(pwsh, standIn)).toEqual(standIn);
+  expect(pwsh).toEqual(standIn);
   return pwsh;
 }
 
@@ -359,9 +314,9 @@ describeOnRealPwsh('lab parity: stand-in and real PatchBot.psm1 on pwsh', () => 
   it('checks and refusals answer the same, with the same message, on both engines', async () => {
     const standIn = await checksOn('stand-in');
     const pwsh = await checksOn('pwsh');
-    // The known difference (see KNOWN_EXIT_CODE_DIFFERENCES): whoami.exe leaves $LASTEXITCODE 0.
-    expect([standIn.answers[0]?.exit, pwsh.answers[0]?.exit]).toEqual([null, 0]);
-    expect(pwsh.answers.map((a, i) => (i === 0 ? { ...a, exit: null } : a))).toEqual(standIn.answers);
+    // whoami.exe is a native program: $LASTEXITCODE is 0 after the role check on both engines.
+    expect([standIn.answers[0]?.exit, pwsh.answers[0]?.exit]).toEqual([0, 0]);
+    expect(pwsh.answers).toEqual(standIn.answers);
     expect(pwsh.answers.map((a) => `${a.name}: ${a.ok === true ? 'ok' : 'refused'}`)).toEqual([
       'not in CsAdministrator: refused',
       'too little free space: refused',

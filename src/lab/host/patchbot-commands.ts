@@ -26,6 +26,8 @@ function fail(message: string): never {
 
 function assertCsAdministrator(ctx: CommandContext): void {
   onlyParams(ctx, []);
+  // The module runs whoami.exe, a native program, so $LASTEXITCODE is 0 afterwards either way.
+  ctx.setExitCode(0);
   if (!ctx.state.conditions.csAdministrator) {
     fail(
       `${ACCOUNT} is not a member of CsAdministrator (whoami /groups). Add the account, sign in again, then retry.`,
@@ -173,7 +175,8 @@ function productName(ctx: CommandContext): string {
 function getPatchVersion(ctx: CommandContext): void {
   onlyParams(ctx, ['Product']);
   productName(ctx);
-  ctx.out(`Core Components ${ctx.state.installedVersion}`);
+  // Like the module: one line per component the server lists, then the highest version alone.
+  for (const component of ctx.state.components) ctx.out(`${component} ${ctx.state.installedVersion}`);
   ctx.out(ctx.state.installedVersion);
 }
 

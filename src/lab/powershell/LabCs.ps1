@@ -8,11 +8,10 @@ function Get-CsServerPatchVersion {
     [CmdletBinding()]
     param()
     $state = Read-LabState
-    $name = Get-LabProductName -State $state
-    foreach ($component in @('Core Components', 'Front End Server', 'Administrative Tools')) {
+    foreach ($component in @($state['components'])) {
         [pscustomobject]@{
             ComputerName  = "$($state['server']).contoso.local"
-            ComponentName = "$name, $component"
+            ComponentName = $component
             Version       = $state['installedVersion']
         }
     }

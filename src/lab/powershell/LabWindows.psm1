@@ -40,12 +40,6 @@ $script:InitEncoding = '[Console]::OutputEncoding = New-Object System.Text.UTF8E
 $script:InitPreferences = "`$ErrorActionPreference = 'Stop'; `$ProgressPreference = 'SilentlyContinue'"
 $script:RebootPendingKey = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending'
 $script:MicrosoftSubject = 'CN=Microsoft Corporation, O=Microsoft Corporation, L=Redmond, S=Washington, C=US'
-$script:ProductNames = @{
-    lync2013 = 'Microsoft Lync Server 2013'
-    sfb2015  = 'Skype for Business Server 2015'
-    sfb2019  = 'Skype for Business Server 2019'
-    sfbse    = 'Skype for Business Server Subscription Edition'
-}
 
 # ---- the state file ----
 
@@ -408,9 +402,8 @@ function Get-ItemProperty {
         }
         elseif ($path -eq 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\*') {
             # Installed programs: the product's components at the installed patch version.
-            $name = $script:ProductNames[$state['product']]
-            foreach ($component in @('Core Components', 'Front End Server', 'Administrative Tools')) {
-                [pscustomobject]@{ DisplayName = "$name, $component"; DisplayVersion = $state['installedVersion']; Publisher = 'Microsoft Corporation' }
+            foreach ($component in @($state['components'])) {
+                [pscustomobject]@{ DisplayName = $component; DisplayVersion = $state['installedVersion']; Publisher = 'Microsoft Corporation' }
             }
             [pscustomobject]@{ DisplayName = 'Microsoft SQL Server 2014 Express LocalDB'; DisplayVersion = '12.0.2000.8'; Publisher = 'Microsoft Corporation' }
         }
@@ -615,11 +608,6 @@ function Register-LabModuleHolder {
     Write-LabState -State $state
 }
 
-function Get-LabProductName {
-    param($State)
-    $script:ProductNames[$State['product']]
-}
-
 # ---- session set-up ----
 
 $script:ProcessStartWall = Get-LabWallTime -Time ([System.Diagnostics.Process]::GetCurrentProcess().StartTime)
@@ -701,7 +689,7 @@ $ExecutionContext.InvokeCommand.PostCommandLookupAction = {
 }
 
 Export-ModuleMember -Function @(
-    'Enter-LabStep', 'Exit-LabStep', 'Read-LabState', 'Write-LabState', 'Register-LabModuleHolder', 'Get-LabProductName',
+    'Enter-LabStep', 'Exit-LabStep', 'Read-LabState', 'Write-LabState', 'Register-LabModuleHolder',
     'whoami.exe', 'Test-Path', 'Get-ItemProperty', 'Get-CimInstance', 'Invoke-WebRequest',
     'Get-AuthenticodeSignature', 'Get-Process', 'Start-Process', 'net'
 )
