@@ -542,6 +542,15 @@ function Start-Process {
     if ($PassThru) { [pscustomobject]@{ ExitCode = $exitCode; HasExited = $true } }
 }
 
+function Write-LabNetError {
+    # How net.exe fails: its message, a blank line and the HELPMSG number on stderr, exit code 2.
+    param([string] $Message, [int] $HelpMsg)
+    [Console]::Error.WriteLine($Message)
+    [Console]::Error.WriteLine('')
+    [Console]::Error.WriteLine("More help is available by typing NET HELPMSG $HelpMsg.")
+    $global:LASTEXITCODE = 2
+}
+
 function net {
     # net.exe for w3svc: its texts, its exit codes, its errors on stderr.
     $words = @($args | ForEach-Object { "$_".ToLowerInvariant() })
@@ -559,19 +568,13 @@ function net {
         return
     }
     if ($name -ne 'w3svc') {
-        [Console]::Error.WriteLine('The service name is invalid.')
-        [Console]::Error.WriteLine('')
-        [Console]::Error.WriteLine('More help is available by typing NET HELPMSG 2185.')
-        $global:LASTEXITCODE = 2
+        Write-LabNetError -Message 'The service name is invalid.' -HelpMsg 2185
         return
     }
     $state = Read-LabState
     if ($verb -eq 'stop') {
         if ($state['w3svc'] -eq 'Stopped') {
-            [Console]::Error.WriteLine("$service is not started.")
-            [Console]::Error.WriteLine('')
-            [Console]::Error.WriteLine('More help is available by typing NET HELPMSG 3521.')
-            $global:LASTEXITCODE = 2
+            Write-LabNetError -Message "$service is not started." -HelpMsg 3521
             return
         }
         $state['w3svc'] = 'Stopped'
@@ -582,10 +585,7 @@ function net {
     }
     else {
         if ($state['w3svc'] -eq 'Running') {
-            [Console]::Error.WriteLine('The requested service has already been started.')
-            [Console]::Error.WriteLine('')
-            [Console]::Error.WriteLine('More help is available by typing NET HELPMSG 2182.')
-            $global:LASTEXITCODE = 2
+            Write-LabNetError -Message 'The requested service has already been started.' -HelpMsg 2182
             return
         }
         $state['w3svc'] = 'Running'
