@@ -162,13 +162,14 @@ const FAULT_STEPS: { command: string; timeoutMs?: number }[] = [
   { command: 'Assert-PatchBotCsAdministrator' },
 ];
 
-async function faultsOn(engine: LabEngine) {
+/** A simulated BACKEND01 on one engine, and the runner's Sessions driving it. */
+async function labSessionsOn(engine: LabEngine, options: Partial<CreateLabServerOptions> = {}) {
   const dir = await tempDir();
   const lab = createLabServer(BACKEND01, {
     timeScale: TIME_SCALE,
+    ...options,
     dir: join(dir, 'lab'),
     engine,
-    faults: FAULTS,
   });
   const shell = engine === 'pwsh' ? lab.shell : { ...lab.shell, executable: await compiledLabHost() };
   const sessions = new Sessions({
@@ -177,6 +178,11 @@ async function faultsOn(engine: LabEngine) {
     startTimeoutMs: 60_000,
     logger: silentLogger(),
   });
+  return { lab, sessions };
+}
+
+async function faultsOn(engine: LabEngine) {
+  const { lab, sessions } = await labSessionsOn(engine, { faults: FAULTS });
   const answers: { kind: string; ok?: boolean; exit?: number | null; stdout: string; stderr: string }[] = [];
   try {
     for (const step of FAULT_STEPS) {
@@ -276,15 +282,7 @@ function normalizePowerShellWording(text: string): string {
 }
 
 async function checksOn(engine: LabEngine) {
-  const dir = await tempDir();
-  const lab = createLabServer(BACKEND01, { timeScale: TIME_SCALE, dir: join(dir, 'lab'), engine });
-  const shell = engine === 'pwsh' ? lab.shell : { ...lab.shell, executable: await compiledLabHost() };
-  const sessions = new Sessions({
-    shell,
-    modulePath: PATCHBOT_MODULE_PATH,
-    startTimeoutMs: 60_000,
-    logger: silentLogger(),
-  });
+  const { lab, sessions } = await labSessionsOn(engine);
   const answers: { name: string; kind: string; ok?: boolean; exit?: number | null; stderr: string }[] = [];
   try {
     for (const check of CHECKS) {
@@ -340,15 +338,7 @@ describeOnRealPwsh('lab parity: stand-in and real PatchBot.psm1 on pwsh', () => 
 
   it('a process start counts on the simulated clock the same way on both engines', async () => {
     const first = async (engine: LabEngine) => {
-      const dir = await tempDir();
-      const lab = createLabServer(BACKEND01, { timeScale: TIME_SCALE, dir: join(dir, 'lab'), engine });
-      const shell = engine === 'pwsh' ? lab.shell : { ...lab.shell, executable: await compiledLabHost() };
-      const sessions = new Sessions({
-        shell,
-        modulePath: PATCHBOT_MODULE_PATH,
-        startTimeoutMs: 60_000,
-        logger: silentLogger(),
-      });
+      const { lab, sessions } = await labSessionsOn(engine);
       await sessions.execute('Assert-PatchBotNoPendingReboot', {
         fresh: false,
         replay: [],
@@ -371,16 +361,8 @@ describeOnRealPwsh('lab parity: stand-in and real PatchBot.psm1 on pwsh', () => 
 
   it('Ctrl-C stops the running command and keeps the session on both engines', async () => {
     const interrupt = async (engine: LabEngine) => {
-      const dir = await tempDir();
       // Stop-CsWindowsService (90 s simulated) takes 9 s here; Ctrl-C comes well before.
-      const lab = createLabServer(BACKEND01, { timeScale: 0.1, dir: join(dir, 'lab'), engine });
-      const shell = engine === 'pwsh' ? lab.shell : { ...lab.shell, executable: await compiledLabHost() };
-      const sessions = new Sessions({
-        shell,
-        modulePath: PATCHBOT_MODULE_PATH,
-        startTimeoutMs: 60_000,
-        logger: silentLogger(),
-      });
+      const { lab, sessions } = await labSessionsOn(engine, { timeScale: 0.1 });
       const opts = { fresh: false, replay: [], timeoutMs: 60_000, prestart: false };
       try {
         await sessions.execute('Import-Module SkypeForBusiness', opts);
