@@ -8,10 +8,15 @@ import { findRealPwsh, PWSH_VERSION } from '../../src/lab/real-pwsh.js';
  */
 export const realPwsh: string | null = findRealPwsh();
 
+const REAL_PWSH_TEST_TIMEOUT_MS = 180_000;
+
 export function describeOnRealPwsh(name: string, body: (pwsh: string) => void): void {
   if (realPwsh) {
     const pwsh = realPwsh;
-    describe(name, () => body(pwsh));
+    // Every test here starts real pwsh processes (about 1 s of CPU each on a 2-core machine that
+    // other suites share); waits inside the tests are bounded on their own, so the test's own
+    // limit only has to stay out of their way.
+    describe(name, { timeout: REAL_PWSH_TEST_TIMEOUT_MS }, () => body(pwsh));
     return;
   }
   const why = `pwsh ${PWSH_VERSION} not found (.tools/bin/pwsh): run \`bash scripts/ensure-pwsh.sh\` with the .NET SDK installed`;
