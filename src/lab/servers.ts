@@ -32,6 +32,8 @@ export interface LabServerSpec {
   collocatedStores: boolean;
   /** Patch version before the update. */
   installedVersion: string;
+  /** The pool's FQDN (a Standard Edition server is its own pool). */
+  poolFqdn: string;
 }
 
 export const LAB_HOST_EXECUTABLE = fileURLToPath(new URL('./bin/lab-powershell', import.meta.url));
@@ -105,6 +107,8 @@ export function labServerSpec(args: {
     sqlServerFqdn: args.sqlServerFqdn ?? null,
     collocatedStores: args.collocatedStores ?? false,
     installedVersion: from,
+    poolFqdn:
+      args.edition === 'standard' ? `${args.server}.contoso.local` : `${args.server}-pool.contoso.local`,
   };
 }
 
@@ -216,6 +220,7 @@ export function createLabServer(spec: LabServerSpec, options: CreateLabServerOpt
     product: profile.product,
     edition: spec.edition,
     sqlServerFqdn: spec.sqlServerFqdn,
+    poolFqdn: spec.poolFqdn,
     collocatedStores: spec.collocatedStores,
     installedVersion: spec.installedVersion,
     components: COMPONENTS.map((c) => `${PRODUCT_DISPLAY_NAMES[profile.product]}, ${c}`),
@@ -229,6 +234,18 @@ export function createLabServer(spec: LabServerSpec, options: CreateLabServerOpt
       foreignModuleHolders: [],
       installerExitCode: 0,
       corruptDownload: false,
+      powershellVersion: '5.1',
+      dotNet45: true,
+      serverPatchVersionCmdlet: true,
+      laggingComponent: null,
+      installerLeavesRestartPending: false,
+      deploymentToolsRunning: false,
+      csServicesInstalled: true,
+      sqlSysadmin: true,
+      mirrored: false,
+      principalOnMirror: false,
+      failoverFails: false,
+      signatures: {},
       ...options.conditions,
     },
     packageSources: {

@@ -42,6 +42,33 @@ export interface LabConditions {
   installerExitCode: number;
   /** The package source serves bytes that do not match the published hash. */
   corruptDownload: boolean;
+  /** $PSVersionTable.PSVersion the server reports, e.g. '5.1', '4.0', '3.0', '2.0'. */
+  powershellVersion: string;
+  /** .NET Framework 4.5 or later is installed. */
+  dotNet45: boolean;
+  /** Get-CsServerPatchVersion exists (SfB 2015 from the November 2015 CU, 6.0.9319.102, on). */
+  serverPatchVersionCmdlet: boolean;
+  /** A component the installer leaves at its old version (the post-check must catch it), or null. */
+  laggingComponent: string | null;
+  /** After an exit code 0 the installer still leaves a restart pending (flags set). */
+  installerLeavesRestartPending: boolean;
+  /** Topology Builder / Deployment Wizard is open on the server. */
+  deploymentToolsRunning: boolean;
+  /** Get-CsWindowsService lists the Cs services (false: a machine that cannot run the procedure). */
+  csServicesInstalled: boolean;
+  /** The runner's account is sysadmin on the back end's SQL Server (Enterprise). */
+  sqlSysadmin: boolean;
+  /** The back-end databases are mirrored (Enterprise). */
+  mirrored: boolean;
+  /** Mirrored, and the mirror (not the primary) is principal for the databases. */
+  principalOnMirror: boolean;
+  /** Invoke-CsDatabaseFailover fails (the mirror cannot take over / give back). */
+  failoverFails: boolean;
+  /**
+   * Authenticode signature of the package served per source (URL/UNC); absent = valid, signed by
+   * Microsoft Corporation. status: 'Valid' | 'NotSigned' | 'HashMismatch' | ...; subject: signer.
+   */
+  signatures: Record<string, { status: string; subject: string }>;
 }
 
 export interface LabCommandRecord {
@@ -73,6 +100,8 @@ export interface LabState {
   product: ProductFamily;
   edition: Edition;
   sqlServerFqdn: string | null;
+  /** The pool's FQDN (a Standard Edition server is its own pool). */
+  poolFqdn: string;
   collocatedStores: boolean;
   installedVersion: string;
   /**

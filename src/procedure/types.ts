@@ -17,6 +17,48 @@ export interface UpdateRequest {
   edition: Edition;
   sqlServerFqdn?: string | undefined;
   collocated?: boolean | undefined;
+  /** `graceful`: drain calls and conferences (Stop-CsWindowsService -Graceful) within a time limit. */
+  graceful?: boolean | undefined;
+  /** `force`: re-install the version the server already runs (approvers only; never a lower one). */
+  force?: boolean | undefined;
+  /**
+   * Enterprise only, filled in by the bot from the runner's server facts, never typed by an admin:
+   * the pool's FQDN (for Get-CsDatabaseMirrorState / Invoke-CsDatabaseFailover) and whether the
+   * back-end databases are mirrored.
+   */
+  poolFqdn?: string | undefined;
+  mirrored?: boolean | undefined;
+}
+
+/**
+ * What the runner read on its server (Get-PatchBotServerFacts): reported at start, after every
+ * job and periodically, and sent with a heartbeat whenever something changed. Null = could not be
+ * read (the runner says why in its log); the bot never guesses a missing fact.
+ */
+export interface ServerFacts {
+  /** When the runner read them (ISO 8601). */
+  readAt: string;
+  product: ProductFamily;
+  /** The lowest version among the components below: what the server as a whole is patched to. */
+  installedVersion: string | null;
+  /** Each installed component and its patch version (Get-CsServerPatchVersion or installed programs). */
+  components: { name: string; version: string }[];
+  edition: Edition | null;
+  /** FQDN of the pool the server belongs to (a Standard Edition server is its own pool). */
+  poolFqdn: string | null;
+  /** Enterprise: FQDN of the back end's SQL Server; Standard: null. */
+  sqlServerFqdn: string | null;
+  /** Enterprise: Archiving/Monitoring stores collocated on the back end's SQL Server. */
+  collocatedStores: boolean | null;
+  /** Enterprise: the back-end databases are mirrored (Get-CsDatabaseMirrorState). */
+  mirrored: boolean | null;
+  pendingRestart: boolean | null;
+  /** Free space on the staging drive, GB rounded down to 0.1. */
+  freeSpaceGb: number | null;
+  /** $PSVersionTable.PSVersion, e.g. "5.1". */
+  powershellVersion: string | null;
+  /** How many Cs services Get-CsWindowsService lists; 0 = this machine cannot run the procedure. */
+  csServiceCount: number | null;
 }
 
 /** The update package as the runner on the server is configured to stage it. */
@@ -37,6 +79,11 @@ export interface ServerProfile {
   product: ProductFamily;
   /** The server's real role when the runner knows it; a request for the other edition is refused. */
   edition?: Edition | undefined;
+  /**
+   * The package to plan with. On the bot: the runner's local override when it has one, else the
+   * newest catalog entry for the product. On the runner: the job's package, after the runner's own
+   * checks (source prefix, local override).
+   */
   package: UpdatePackage;
   /** Local folder the package is staged and extracted into. */
   stagingDir: string;

@@ -1,4 +1,4 @@
-import type { ServerProfile, StepId, UpdateRequest } from '../procedure/index.js';
+import type { ServerFacts, ServerProfile, StepId, UpdatePackage, UpdateRequest } from '../procedure/index.js';
 
 /**
  * The bot <-> runner contract. Runners connect out to the bot: they long-poll for a job, report
@@ -31,8 +31,19 @@ export interface Job {
   request: UpdateRequest;
   /** The full step sequence the bot planned; the runner re-plans and refuses on any difference. */
   steps: StepId[];
-  /** First step to execute (0 for a fresh run, the failed step's index on retry). */
+  /** First step to execute (0 for a fresh run; on retry, resumeIndex() of the failed step). */
   startIndex: number;
+  /**
+   * 'update' (default when absent): the whole plan. 'check': the readiness check (`check <server>`),
+   * only the steps before downtime; the runner refuses a check job whose steps reach downtime.
+   */
+  kind?: 'update' | 'check';
+  /**
+   * The package from the bot's catalog. The runner accepts it only from a source prefix in its own
+   * config, and, when it has a local override package, only if it is that one. Absent from bots
+   * older than the catalog: the runner then plans with its own configured package.
+   */
+  package?: UpdatePackage;
 }
 
 export interface StepResult {
@@ -73,6 +84,8 @@ export interface RunnerInfo {
 
 export interface Heartbeat {
   info: RunnerInfo;
+  /** Sent when they changed since the last heartbeat the bot answered (and on the first one). */
+  facts?: ServerFacts;
   /** The run the runner is executing, if any. */
   runId: number | null;
   stepId: StepId | null;

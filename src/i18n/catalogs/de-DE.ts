@@ -1,3 +1,6 @@
+import { serverSafety } from './parts/server-safety.js';
+import { updateDecisions } from './parts/update-decisions.js';
+import { packageCatalog } from './parts/package-catalog.js';
 import type { Catalog } from './en-US.js';
 
 /** Deutsch. Befehle und Schlüsselwörter bleiben englisch; die Hilfe erklärt sie. */
@@ -334,4 +337,7 @@ export const deDE: Catalog = {
   'card.runners.never': 'nie',
   'card.runners.idle': 'bereit',
   'card.people.nobody': 'noch niemand',
+  ...serverSafety['de-DE'],
+  ...updateDecisions['de-DE'],
+  ...packageCatalog['de-DE'],
 };

@@ -1,3 +1,6 @@
+import { serverSafety } from './parts/server-safety.js';
+import { updateDecisions } from './parts/update-decisions.js';
+import { packageCatalog } from './parts/package-catalog.js';
 /**
  * English (United States): the reference catalog. It defines the key set; every other locale is
  * typed against it, so a missing or extra key is a compile error. `{name}` marks a parameter.
@@ -322,6 +325,9 @@ export const enUS = {
   'card.runners.never': 'never',
   'card.runners.idle': 'idle',
   'card.people.nobody': 'nobody yet',
+  ...serverSafety['en-US'],
+  ...updateDecisions['en-US'],
+  ...packageCatalog['en-US'],
 } as const;
 
 /** Every message key. */

@@ -1,3 +1,6 @@
+import { serverSafety } from './parts/server-safety.js';
+import { updateDecisions } from './parts/update-decisions.js';
+import { packageCatalog } from './parts/package-catalog.js';
 import type { Catalog } from './en-US.js';
 
 /** Español (España). Los comandos y las palabras clave se escriben en inglés; la ayuda lo explica. */
@@ -330,4 +333,7 @@ export const esES: Catalog = {
   'card.runners.never': 'nunca',
   'card.runners.idle': 'libre',
   'card.people.nobody': 'nadie todavía',
+  ...serverSafety['es-ES'],
+  ...updateDecisions['es-ES'],
+  ...packageCatalog['es-ES'],
 };

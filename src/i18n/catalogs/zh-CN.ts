@@ -1,3 +1,6 @@
+import { serverSafety } from './parts/server-safety.js';
+import { updateDecisions } from './parts/update-decisions.js';
+import { packageCatalog } from './parts/package-catalog.js';
 import type { Catalog } from './en-US.js';
 
 /** 简体中文。命令和关键字始终用英文输入，帮助中会加以说明。 */
@@ -300,4 +303,7 @@ export const zhCN: Catalog = {
   'card.runners.never': '从未',
   'card.runners.idle': '空闲',
   'card.people.nobody': '暂无',
+  ...serverSafety['zh-CN'],
+  ...updateDecisions['zh-CN'],
+  ...packageCatalog['zh-CN'],
 };
