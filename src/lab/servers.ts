@@ -245,7 +245,6 @@ export function createLabServer(spec: LabServerSpec, options: CreateLabServerOpt
       mirrored: false,
       principalOnMirror: false,
       failoverFails: false,
-      signatures: {},
       ...options.conditions,
     },
     packageSources: {

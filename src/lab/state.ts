@@ -64,11 +64,6 @@ export interface LabConditions {
   principalOnMirror: boolean;
   /** Invoke-CsDatabaseFailover fails (the mirror cannot take over / give back). */
   failoverFails: boolean;
-  /**
-   * Authenticode signature of the package served per source (URL/UNC); absent = valid, signed by
-   * Microsoft Corporation. status: 'Valid' | 'NotSigned' | 'HashMismatch' | ...; subject: signer.
-   */
-  signatures: Record<string, { status: string; subject: string }>;
 }
 
 export interface LabCommandRecord {
