@@ -1,4 +1,5 @@
 import type { RunnerInfo } from '../protocol/messages.js';
+import type { ServerFacts } from '../procedure/index.js';
 import type { Person, RunRecord } from './types.js';
 
 export interface RunnerRecord {
@@ -9,6 +10,8 @@ export interface RunnerRecord {
   createdAt: string;
   lastSeenAt: string | null;
   info: RunnerInfo | null;
+  /** What the runner last read on its server (heartbeat `facts`); absent until it reports them. */
+  facts?: ServerFacts | null | undefined;
 }
 
 /** Enough of a Bot Framework conversation reference to message the conversation later. */
@@ -91,7 +94,10 @@ export interface Store {
    * Records a heartbeat's facts; does nothing for a runner that is not (or no longer) registered.
    * A beat that changes only lastSeenAt is held in memory until the next write of the store.
    */
-  noteRunnerSeen(id: string, facts: Pick<RunnerRecord, 'lastSeenAt' | 'info'>): Promise<void>;
+  noteRunnerSeen(
+    id: string,
+    facts: Pick<RunnerRecord, 'lastSeenAt' | 'info'> & { facts?: ServerFacts | undefined },
+  ): Promise<void>;
   /** Revokes a runner: its secret stops working at once in this process. */
   removeRunner(id: string): Promise<void>;
 
