@@ -214,6 +214,7 @@ export function createLabServer(spec: LabServerSpec, options: CreateLabServerOpt
   mkdirSync(options.dir, { recursive: true });
   const stateFile = join(options.dir, `${spec.profile.server}.lab.json`);
   const { profile } = spec;
+  const components = COMPONENTS.map((c) => `${PRODUCT_DISPLAY_NAMES[profile.product]}, ${c}`);
   const state: LabState = {
     version: 1,
     server: profile.server,
@@ -223,7 +224,8 @@ export function createLabServer(spec: LabServerSpec, options: CreateLabServerOpt
     poolFqdn: spec.poolFqdn,
     collocatedStores: spec.collocatedStores,
     installedVersion: spec.installedVersion,
-    components: COMPONENTS.map((c) => `${PRODUCT_DISPLAY_NAMES[profile.product]}, ${c}`),
+    components,
+    componentVersions: Object.fromEntries(components.map((c) => [c, spec.installedVersion])),
     databaseVersion: spec.installedVersion,
     timeScale: options.timeScale ?? 0.01,
     durationsMs: { ...DEFAULT_DURATIONS_MS, ...options.durationsMs },

@@ -104,6 +104,12 @@ export interface LabState {
    * name them; each is at installedVersion. Both engines read them from here.
    */
   components: string[];
+  /**
+   * Each component's own patch version (keys = the names in `components`). The installer brings
+   * them to the package's version (except `conditions.laggingComponent`); installedVersion is
+   * always the lowest of them. Both engines read and write this field.
+   */
+  componentVersions: Record<string, string>;
   databaseVersion: string;
   /** Real sleep = simulated duration x timeScale (0.001 in tests: a 10-minute install takes 0.6 s). */
   timeScale: number;
