@@ -98,6 +98,8 @@ export interface RunRecord {
   product: ProductFamily;
   edition: Edition;
   plan: Plan;
+  /** 'update' (absent on older runs) or 'check': the readiness check, prestage steps only, zero downtime. */
+  kind?: 'update' | 'check' | undefined;
   status: RunStatus;
   requestedBy: Person;
   requestedAt: string;
