@@ -13,17 +13,31 @@ export interface StepContext {
   packageSha256: string;
   packageVersion: string;
   minFreeGb: number;
+  /** Drain calls and conferences before stopping (services.stop only). */
+  graceful: boolean;
+  /** Re-install the version the server already runs (precheck.version). */
+  force: boolean;
+  /** Enterprise: the pool whose mirror state is read, when the runner's facts named it. */
+  poolFqdn: string | null;
+  /** Enterprise: the back-end databases are mirrored (from the facts). */
+  mirrored: boolean;
 }
 
 export interface StepDefinition {
   id: StepId;
+  /** Only in Enterprise plans (variants enterprise and enterprise-collocated). */
+  enterpriseOnly?: boolean;
   phase: Phase;
   articleStep: number | null;
   session: SessionEffect;
   retrySafe: boolean;
-  timeoutMs: number;
+  /** The step's time limit; a function when it grows with the request (graceful drain). */
+  timeoutMs: number | ((ctx: StepContext) => number);
   render(ctx: StepContext): string;
 }
+
+/** How long `graceful` lets calls and conferences drain before the services are stopped anyway. */
+export const GRACEFUL_DRAIN_MINUTES = 30;
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -33,14 +47,20 @@ const extractDir = (c: StepContext) => `${c.stagingDir}\\${c.packageVersion}`;
 const moduleOf = (c: StepContext) => PRODUCTS[c.product].module;
 
 function databaseUpdate(c: StepContext): string {
-  switch (c.variant) {
-    case 'standard':
-      return 'Install-CsDatabase -Update -LocalDatabases';
-    case 'enterprise':
-      return `Install-CsDatabase -Update -ConfiguredDatabases -SqlServerFqdn ${psQuote(c.sqlServerFqdn ?? '')}`;
-    case 'enterprise-collocated':
-      return `Install-CsDatabase -Update -ConfiguredDatabases -SqlServerFqdn ${psQuote(c.sqlServerFqdn ?? '')} -ExcludeCollocatedStores`;
-  }
+  const sql = c.variant === 'standard' ? '' : ` -SqlServerFqdn ${psQuote(c.sqlServerFqdn ?? '')}`;
+  return `Update-PatchBotDatabase -Variant ${c.variant}${sql}`;
+}
+
+function servicesStop(c: StepContext): string {
+  return c.graceful
+    ? `Stop-PatchBotCsServices -Graceful -TimeoutMinutes ${GRACEFUL_DRAIN_MINUTES}`
+    : 'Stop-PatchBotCsServices';
+}
+
+function mirrorCheck(c: StepContext): string {
+  const pool = c.poolFqdn ? ` -PoolFqdn ${psQuote(c.poolFqdn)}` : '';
+  const mirrored = c.mirrored ? ' -Mirrored' : '';
+  return `Assert-PatchBotDatabaseMirror -SqlServerFqdn ${psQuote(c.sqlServerFqdn ?? '')}${pool}${mirrored}`;
 }
 
 /**
@@ -48,6 +68,7 @@ function databaseUpdate(c: StepContext): string {
  * Commands named *-PatchBot* live in the runner's own helper module (src/runner/powershell/PatchBot.psm1).
  */
 export const STEP_CATALOG: readonly StepDefinition[] = [
+  step('precheck.powershell', 'prestage', null, true, 1 * MINUTE, () => 'Assert-PatchBotPowerShellVersion'),
   step('precheck.role', 'prestage', 1, true, 1 * MINUTE, () => 'Assert-PatchBotCsAdministrator'),
   step('precheck.reboot', 'prestage', null, true, 1 * MINUTE, () => 'Assert-PatchBotNoPendingReboot'),
   step(
@@ -84,6 +105,7 @@ export const STEP_CATALOG: readonly StepDefinition[] = [
       `Expand-PatchBotPackage -Path ${psQuote(packagePath(c))} -Destination ${psQuote(extractDir(c))} -Installer ${psQuote(PRODUCTS[c.product].installer)}`,
   ),
   step('shell.open', 'prestage', 3, true, 5 * MINUTE, (c) => `Import-Module ${moduleOf(c)}`),
+  step('precheck.services', 'prestage', null, true, 2 * MINUTE, () => 'Assert-PatchBotCsServicesPresent'),
   step(
     'precheck.shells',
     'prestage',
@@ -98,10 +120,29 @@ export const STEP_CATALOG: readonly StepDefinition[] = [
     null,
     true,
     2 * MINUTE,
-    (c) => `Get-PatchBotPatchVersion -Product ${versionProductName(c.product)}`,
+    (c) =>
+      `Assert-PatchBotVersionGap -Product ${versionProductName(c.product)} -PackageVersion ${psQuote(c.packageVersion)}${c.force ? ' -AllowSameVersion' : ''}`,
   ),
-  step('services.stop', 'downtime', 4, true, 15 * MINUTE, () => 'Stop-CsWindowsService'),
-  step('iis.stop', 'downtime', 5, true, 5 * MINUTE, () => 'net stop w3svc /y'),
+  {
+    ...step(
+      'precheck.sql',
+      'prestage',
+      null,
+      true,
+      2 * MINUTE,
+      (c) => `Assert-PatchBotSqlRights -SqlServerFqdn ${psQuote(c.sqlServerFqdn ?? '')}`,
+    ),
+    enterpriseOnly: true,
+  },
+  // Failing the databases over can take a while per database; it all happens before downtime.
+  { ...step('precheck.mirror', 'prestage', null, true, 15 * MINUTE, mirrorCheck), enterpriseOnly: true },
+  {
+    ...step('services.stop', 'downtime', 4, true, 15 * MINUTE, servicesStop),
+    // The drain limit comes on top of the stop itself, so the downtime budget counts it.
+    timeoutMs: (c) => 15 * MINUTE + (c.graceful ? GRACEFUL_DRAIN_MINUTES * MINUTE : 0),
+  },
+  // Idempotent: an already stopped W3SVC is reported as such, so a retry after a restart passes.
+  step('iis.stop', 'downtime', 5, true, 5 * MINUTE, () => 'Stop-PatchBotIis'),
   { ...step('shell.close', 'downtime', 6, true, 30 * SECOND, () => ''), session: 'close-session' },
   {
     ...step(
@@ -111,7 +152,7 @@ export const STEP_CATALOG: readonly StepDefinition[] = [
       false,
       45 * MINUTE,
       (c) =>
-        `Install-PatchBotUpdate -Installer ${psQuote(`${extractDir(c)}\\${PRODUCTS[c.product].installer}`)}`,
+        `Install-PatchBotUpdate -Installer ${psQuote(`${extractDir(c)}\\${PRODUCTS[c.product].installer}`)} -Module ${moduleOf(c)}`,
     ),
     session: 'new-session',
   },
@@ -119,8 +160,8 @@ export const STEP_CATALOG: readonly StepDefinition[] = [
     ...step('shell.reopen', 'downtime', 8, true, 5 * MINUTE, (c) => `Import-Module ${moduleOf(c)}`),
     session: 'new-session',
   },
-  step('services.stop-again', 'downtime', 9, true, 15 * MINUTE, () => 'Stop-CsWindowsService'),
-  step('iis.start', 'downtime', 10, true, 5 * MINUTE, () => 'net start w3svc'),
+  step('services.stop-again', 'downtime', 9, true, 15 * MINUTE, () => 'Stop-PatchBotCsServices'),
+  step('iis.start', 'downtime', 10, true, 5 * MINUTE, () => 'Start-PatchBotIis'),
   step('database.update', 'downtime', 11, false, 20 * MINUTE, databaseUpdate),
   step('services.start', 'downtime', null, true, 15 * MINUTE, () => 'Start-CsWindowsService'),
   step('services.verify', 'downtime', null, true, 10 * MINUTE, () => 'Assert-PatchBotCsServicesRunning'),
@@ -142,7 +183,7 @@ function step(
   retrySafe: boolean,
   timeoutMs: number,
   render: (ctx: StepContext) => string,
-): StepDefinition {
+): StepDefinition & { timeoutMs: number } {
   return { id, phase, articleStep, session: 'run', retrySafe, timeoutMs, render };
 }
 
@@ -151,4 +192,13 @@ export const DOWNTIME_ENDS_AFTER: StepId = 'services.verify';
 
 export function stepTitleKey(id: StepId): string {
   return `step.${id}`;
+}
+
+/** The definitions that belong in a plan for this database variant, in catalog order. */
+export function stepsFor(variant: DatabaseVariant): StepDefinition[] {
+  return STEP_CATALOG.filter((def) => variant !== 'standard' || def.enterpriseOnly !== true);
+}
+
+export function stepTimeout(def: StepDefinition, ctx: StepContext): number {
+  return typeof def.timeoutMs === 'function' ? def.timeoutMs(ctx) : def.timeoutMs;
 }

@@ -1,10 +1,12 @@
 import {
   DOWNTIME_ENDS_AFTER,
   DOWNTIME_STARTS_AT,
-  STEP_CATALOG,
+  stepsFor,
+  stepTimeout,
   stepTitleKey,
   type StepContext,
 } from './catalog.js';
+import { planNotes } from './notes.js';
 import { fail, ok, type Result } from './errors.js';
 import { PRODUCTS } from './products.js';
 import type { DatabaseVariant, Edition, Plan, PlanStep, ServerProfile, UpdateRequest } from './types.js';
@@ -125,6 +127,9 @@ export function planUpdate(request: UpdateRequest, rawProfile: ServerProfile): R
   const collocated = request.collocated === true;
   const variant = databaseVariant(request.edition, sql, collocated);
   if (!variant.ok) return variant;
+  const options = planOptions(request, variant.value);
+  if (!options.ok) return options;
+  const { graceful, force, poolFqdn, mirrored } = options.value;
 
   const ctx: StepContext = {
     product: profile.product,
@@ -136,8 +141,12 @@ export function planUpdate(request: UpdateRequest, rawProfile: ServerProfile): R
     packageSha256: profile.package.sha256,
     packageVersion: profile.package.version,
     minFreeGb: profile.minFreeGb,
+    graceful,
+    force,
+    poolFqdn,
+    mirrored,
   };
-  const steps: PlanStep[] = STEP_CATALOG.map((def, i) => ({
+  const steps: PlanStep[] = stepsFor(variant.value).map((def, i) => ({
     id: def.id,
     index: i + 1,
     phase: def.phase,
@@ -145,17 +154,61 @@ export function planUpdate(request: UpdateRequest, rawProfile: ServerProfile): R
     command: def.render(ctx),
     session: def.session,
     retrySafe: def.retrySafe,
-    timeoutMs: def.timeoutMs,
+    timeoutMs: stepTimeout(def, ctx),
     articleStep: def.articleStep,
   }));
   return ok({
-    request: { server: profile.server, edition: request.edition, sqlServerFqdn: sql, collocated },
+    request: {
+      server: profile.server,
+      edition: request.edition,
+      sqlServerFqdn: sql,
+      collocated,
+      graceful,
+      force,
+      poolFqdn,
+      mirrored,
+    },
     product: profile.product,
     variant: variant.value,
+    package: profile.package,
+    notes: planNotes(ctx, profile.server),
     steps,
     downtimeStartsAt: DOWNTIME_STARTS_AT,
     downtimeEndsAfter: DOWNTIME_ENDS_AFTER,
     downtimeBudgetMs: steps.filter((s) => s.phase === 'downtime').reduce((sum, s) => sum + s.timeoutMs, 0),
     typicalDowntimeMinutes: PRODUCTS[profile.product].typicalDowntimeMinutes,
   });
+}
+
+interface PlanOptions {
+  graceful: boolean;
+  force: boolean;
+  poolFqdn: string | null;
+  mirrored: boolean;
+}
+
+/** graceful, force, and the Enterprise facts the bot filled in (pool, mirroring), validated. */
+function planOptions(request: UpdateRequest, variant: DatabaseVariant): Result<PlanOptions> {
+  for (const name of ['graceful', 'force', 'mirrored'] as const) {
+    const value: unknown = request[name];
+    if (value !== undefined && typeof value !== 'boolean') {
+      return fail('invalid-option', `"${name}" must be true or false.`, { value: name });
+    }
+  }
+  const enterprise = variant !== 'standard';
+  let poolFqdn: string | null = null;
+  if (request.poolFqdn !== undefined && request.poolFqdn !== '') {
+    const checked = validateHostName(String(request.poolFqdn), 'pool');
+    if (!checked.ok) return checked;
+    // A Standard Edition server is its own pool; only the Enterprise mirror check takes it.
+    poolFqdn = enterprise ? checked.value : null;
+  }
+  const mirrored = request.mirrored === true;
+  if (mirrored && !enterprise) {
+    return fail(
+      'mirror-on-standard',
+      'Database mirroring applies only to Enterprise Edition back ends; a Standard Edition server keeps its databases locally.',
+    );
+  }
+  return ok({ graceful: request.graceful === true, force: request.force === true, poolFqdn, mirrored });
 }

@@ -118,11 +118,29 @@ export interface PlanStep {
   articleStep: number | null;
 }
 
+/** Something the plan card must say about this plan: an i18n key and its parameters. */
+export interface PlanNote {
+  key: string;
+  params?: Record<string, string | number>;
+}
+
 export interface Plan {
   request: Required<Pick<UpdateRequest, 'server' | 'edition'>> & {
     sqlServerFqdn: string | null;
     collocated: boolean;
+    /**
+     * The options below are absent from plans stored before they existed; read them as
+     * false / null. planUpdate always fills them.
+     */
+    graceful?: boolean;
+    force?: boolean;
+    poolFqdn?: string | null;
+    mirrored?: boolean;
   };
+  /** The package the plan stages and installs; dispatch sends it with the job (absent from older plans). */
+  package?: UpdatePackage;
+  /** What the plan card says about this plan (edition, runner location, mirroring, graceful, force). */
+  notes?: PlanNote[];
   product: ProductFamily;
   variant: DatabaseVariant;
   steps: PlanStep[];
@@ -137,6 +155,7 @@ export interface Plan {
 }
 
 export const STEP_IDS = [
+  'precheck.powershell',
   'precheck.role',
   'precheck.reboot',
   'precheck.disk',
@@ -144,8 +163,11 @@ export const STEP_IDS = [
   'stage.verify',
   'stage.extract',
   'shell.open',
+  'precheck.services',
   'precheck.shells',
   'precheck.version',
+  'precheck.sql',
+  'precheck.mirror',
   'services.stop',
   'iis.stop',
   'shell.close',

@@ -14,8 +14,8 @@ export function preview(value: string, max = 40): string {
  * by the DNS host-name rules (RFC 1123): letters, digits and hyphens per label, dots between labels.
  * Returned lower-cased, since Windows and DNS names are case-insensitive.
  */
-export function validateHostName(raw: string, what: 'server' | 'sql' = 'server'): Result<string> {
-  const code = what === 'server' ? 'invalid-server' : 'invalid-sql-fqdn';
+export function validateHostName(raw: string, what: 'server' | 'sql' | 'pool' = 'server'): Result<string> {
+  const code = { server: 'invalid-server', sql: 'invalid-sql-fqdn', pool: 'invalid-pool-fqdn' }[what];
   const name = raw.toLowerCase().replace(/\.$/, '');
   const reason = hostNameProblem(name);
   if (reason) {
@@ -24,10 +24,10 @@ export function validateHostName(raw: string, what: 'server' | 'sql' = 'server')
       reason,
     });
   }
-  if (what === 'sql' && !name.includes('.')) {
+  if (what !== 'server' && !name.includes('.')) {
     return fail(
       code,
-      `"${preview(raw)}" is not a fully qualified domain name (expected e.g. sql01.contoso.local).`,
+      `"${preview(raw)}" is not a fully qualified domain name (expected e.g. ${what}01.contoso.local).`,
       {
         value: preview(raw),
         reason: 'not fully qualified',

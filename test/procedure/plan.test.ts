@@ -16,6 +16,7 @@ const SHA_UPPER = SHA.toUpperCase();
 
 /** Golden plans: the exact command sequence per variant, in the reference article's order. */
 const SFB_STANDARD = [
+  'prestage | precheck.powershell  | Assert-PatchBotPowerShellVersion',
   'prestage | precheck.role        | Assert-PatchBotCsAdministrator',
   'prestage | precheck.reboot      | Assert-PatchBotNoPendingReboot',
   "prestage | precheck.disk        | Assert-PatchBotFreeSpace -Path 'C:\\PatchBot\\staging' -MinimumGB 10",
@@ -23,25 +24,41 @@ const SFB_STANDARD = [
   `prestage | stage.verify         | Assert-PatchBotFileHash -Path 'C:\\PatchBot\\staging\\SkypeServerUpdateInstaller.exe' -Sha256 '${SHA_UPPER}'`,
   "prestage | stage.extract        | Expand-PatchBotPackage -Path 'C:\\PatchBot\\staging\\SkypeServerUpdateInstaller.exe' -Destination 'C:\\PatchBot\\staging\\7.0.2046.530' -Installer 'SkypeServerUpdateInstaller.exe'",
   'prestage | shell.open           | Import-Module SkypeForBusiness',
+  'prestage | precheck.services    | Assert-PatchBotCsServicesPresent',
   'prestage | precheck.shells      | Assert-PatchBotNoOtherShells -Module SkypeForBusiness',
-  'prestage | precheck.version     | Get-PatchBotPatchVersion -Product SkypeForBusiness',
-  'downtime | services.stop        | Stop-CsWindowsService',
-  'downtime | iis.stop             | net stop w3svc /y',
+  "prestage | precheck.version     | Assert-PatchBotVersionGap -Product SkypeForBusiness -PackageVersion '7.0.2046.530'",
+  'downtime | services.stop        | Stop-PatchBotCsServices',
+  'downtime | iis.stop             | Stop-PatchBotIis',
   'downtime | shell.close          | ',
-  "downtime | update.install       | Install-PatchBotUpdate -Installer 'C:\\PatchBot\\staging\\7.0.2046.530\\SkypeServerUpdateInstaller.exe'",
+  "downtime | update.install       | Install-PatchBotUpdate -Installer 'C:\\PatchBot\\staging\\7.0.2046.530\\SkypeServerUpdateInstaller.exe' -Module SkypeForBusiness",
   'downtime | shell.reopen         | Import-Module SkypeForBusiness',
-  'downtime | services.stop-again  | Stop-CsWindowsService',
-  'downtime | iis.start            | net start w3svc',
-  'downtime | database.update      | Install-CsDatabase -Update -LocalDatabases',
+  'downtime | services.stop-again  | Stop-PatchBotCsServices',
+  'downtime | iis.start            | Start-PatchBotIis',
+  'downtime | database.update      | Update-PatchBotDatabase -Variant standard',
   'downtime | services.start       | Start-CsWindowsService',
   'downtime | services.verify      | Assert-PatchBotCsServicesRunning',
   "post     | postcheck.version    | Assert-PatchBotPatchVersion -Product SkypeForBusiness -Expected '7.0.2046.530'",
 ];
 
-function withDatabaseStep(golden: string[], command: string): string[] {
-  return golden.map((line) =>
-    line.includes('| database.update') ? `downtime | database.update      | ${command}` : line,
-  );
+/** An Enterprise plan: the SQL rights and mirror checks before downtime, the remote database update. */
+function asEnterprise(
+  golden: string[],
+  variant: string,
+  mirror = "-SqlServerFqdn 'sql01.contoso.local'",
+): string[] {
+  return golden.flatMap((line) => {
+    if (line.includes('| database.update'))
+      return [
+        `downtime | database.update      | Update-PatchBotDatabase -Variant ${variant} -SqlServerFqdn 'sql01.contoso.local'`,
+      ];
+    if (line.includes('| precheck.version'))
+      return [
+        line,
+        "prestage | precheck.sql         | Assert-PatchBotSqlRights -SqlServerFqdn 'sql01.contoso.local'",
+        `prestage | precheck.mirror      | Assert-PatchBotDatabaseMirror ${mirror}`,
+      ];
+    return [line];
+  });
 }
 
 function asLync(golden: string[]): string[] {
@@ -55,9 +72,6 @@ function asLync(golden: string[]): string[] {
   );
 }
 
-const ENTERPRISE_DB = "Install-CsDatabase -Update -ConfiguredDatabases -SqlServerFqdn 'sql01.contoso.local'";
-const COLLOCATED_DB = `${ENTERPRISE_DB} -ExcludeCollocatedStores`;
-
 describe('planUpdate golden plans', () => {
   const cases: [string, UpdateRequest, Parameters<typeof profile>[0], string[]][] = [
     ['SfB Standard', { server: 'backend01', edition: 'standard' }, 'sfb2019', SFB_STANDARD],
@@ -65,26 +79,26 @@ describe('planUpdate golden plans', () => {
       'SfB Enterprise',
       { server: 'be01', edition: 'enterprise', sqlServerFqdn: 'sql01.contoso.local' },
       'sfb2019',
-      withDatabaseStep(SFB_STANDARD, ENTERPRISE_DB),
+      asEnterprise(SFB_STANDARD, 'enterprise'),
     ],
     [
       'SfB Enterprise collocated',
       { server: 'be01', edition: 'enterprise', sqlServerFqdn: 'SQL01.contoso.local', collocated: true },
       'sfb2015',
-      withDatabaseStep(SFB_STANDARD, COLLOCATED_DB),
+      asEnterprise(SFB_STANDARD, 'enterprise-collocated'),
     ],
     ['Lync 2013 Standard', { server: 'lyncse01', edition: 'standard' }, 'lync2013', asLync(SFB_STANDARD)],
     [
       'Lync 2013 Enterprise',
       { server: 'lyncbe01', edition: 'enterprise', sqlServerFqdn: 'sql01.contoso.local' },
       'lync2013',
-      asLync(withDatabaseStep(SFB_STANDARD, ENTERPRISE_DB)),
+      asLync(asEnterprise(SFB_STANDARD, 'enterprise')),
     ],
     [
       'Lync 2013 Enterprise collocated',
       { server: 'lyncbe01', edition: 'enterprise', sqlServerFqdn: 'sql01.contoso.local', collocated: true },
       'lync2013',
-      asLync(withDatabaseStep(SFB_STANDARD, COLLOCATED_DB)),
+      asLync(asEnterprise(SFB_STANDARD, 'enterprise-collocated')),
     ],
   ];
 
@@ -104,7 +118,7 @@ describe('planUpdate golden plans', () => {
     const plan = mustPlan({ server: 'backend01', edition: 'standard' }, 'sfb2019');
     const start = plan.steps.findIndex((s) => s.id === plan.downtimeStartsAt);
     const before = plan.steps.slice(0, start);
-    expect(plan.steps[start]?.command).toBe('Stop-CsWindowsService');
+    expect(plan.steps[start]?.command).toBe('Stop-PatchBotCsServices');
     expect(before.every((s) => s.phase === 'prestage')).toBe(true);
     expect(before.map((s) => s.id)).toEqual(
       expect.arrayContaining([
