@@ -4,10 +4,11 @@ import { fileURLToPath } from 'node:url';
 import type { Edition, ProductFamily, ServerProfile } from '../procedure/index.js';
 import { PRODUCTS, psQuote } from '../procedure/index.js';
 import type { ShellSpec } from '../runner/shell.js';
-import { sha256Hex, simulatedPackageContent } from './package.js';
+import { labPackage, labPackageSources, LAB_PACKAGE_VERSIONS, simulatedPackageContent } from './package.js';
 import { findRealPwsh } from './real-pwsh.js';
 import {
   readLabState,
+  restartLabState,
   updateLabState,
   writeLabState,
   type LabCommandRecord,
@@ -61,13 +62,6 @@ export function describeLabEngine(engine: LabEngine): string {
     : 'the TypeScript stand-in for PowerShell (src/lab/host/; no pwsh found: run scripts/ensure-pwsh.sh with the .NET SDK to use real PowerShell)';
 }
 
-const TARGET_VERSION: Record<ProductFamily, { from: string; to: string }> = {
-  lync2013: { from: '5.0.8308.1162', to: '5.0.8308.1182' },
-  sfb2015: { from: '6.0.9319.619', to: '6.0.9319.640' },
-  sfb2019: { from: '7.0.2046.520', to: '7.0.2046.530' },
-  sfbse: { from: '8.0.2600.0', to: '8.0.2700.0' },
-};
-
 /** How Windows names each product in its installed programs and Get-CsServerPatchVersion. */
 const PRODUCT_DISPLAY_NAMES: Record<ProductFamily, string> = {
   lync2013: 'Microsoft Lync Server 2013',
@@ -87,19 +81,13 @@ export function labServerSpec(args: {
   /** Leave out the edition in the runner's profile (the runner then trusts the request). */
   profileWithoutEdition?: boolean;
 }): LabServerSpec {
-  const { from, to } = TARGET_VERSION[args.product];
-  const installer = PRODUCTS[args.product].installer;
+  const [from = '', to = ''] = LAB_PACKAGE_VERSIONS[args.product];
   return {
     profile: {
       server: args.server,
       product: args.product,
       edition: args.profileWithoutEdition ? undefined : args.edition,
-      package: {
-        source: `https://updates.contoso.local/${args.product}/${to}/${installer}`,
-        fileName: installer,
-        sha256: sha256Hex(simulatedPackageContent(args.product, to)),
-        version: to,
-      },
+      package: labPackage(args.product, to),
       stagingDir: 'C:\\PatchBot\\staging',
       minFreeGb: 10,
     },
@@ -160,6 +148,18 @@ export const DEFAULT_DURATIONS_MS: Readonly<Record<string, number>> = {
   'Start-CsWindowsService': 120_000,
   'Assert-PatchBotCsServicesRunning': 3_000,
   'Assert-PatchBotPatchVersion': 4_000,
+  'Assert-PatchBotPowerShellVersion': 300,
+  'Assert-PatchBotCsServicesPresent': 2_000,
+  'Assert-PatchBotVersionGap': 4_000,
+  'Assert-PatchBotSqlRights': 1_500,
+  'Assert-PatchBotDatabaseMirror': 5_000,
+  'Stop-PatchBotCsServices': 90_000,
+  'Stop-PatchBotIis': 15_000,
+  'Start-PatchBotIis': 5_000,
+  'Update-PatchBotDatabase': 180_000,
+  'Get-PatchBotServerFacts': 3_000,
+  /** LabServer.restart(): Windows going down and coming back with its services. */
+  'windows.restart': 240_000,
 };
 
 const CS_SERVICES = [
@@ -207,6 +207,12 @@ export interface LabServer {
   stepCommands(): string[];
   update(change: (state: LabState) => void): LabState;
   addFault(rule: LabFaultRule): void;
+  /**
+   * SIMULATED restart of the server's Windows (what the admin does when the installer asks for
+   * one): no restart pending, every Cs service and W3SVC running again, no process left holding
+   * the management module. Versions, files and the command log stay.
+   */
+  restart(): LabState;
 }
 
 /** Creates (or resets) a SIMULATED server in `options.dir` and returns what runner and tests need. */
@@ -249,7 +255,9 @@ export function createLabServer(spec: LabServerSpec, options: CreateLabServerOpt
       failoverFails: false,
       ...options.conditions,
     },
+    // The simulated update server: every lab version of the product, and the profile's package.
     packageSources: {
+      ...labPackageSources(profile.product),
       [profile.package.source]: simulatedPackageContent(profile.product, profile.package.version),
     },
     files: {},
@@ -273,12 +281,14 @@ export function createLabServer(spec: LabServerSpec, options: CreateLabServerOpt
     shell: engine === 'pwsh' ? pwshShell(options.dir, stateFile) : standInShell(options, stateFile),
     readState: () => readLabState(stateFile),
     commandLog: () => readLabState(stateFile).log,
+    // The runner reads the server's facts between jobs; those reads are not steps.
     stepCommands: () =>
       readLabState(stateFile)
-        .log.filter((r) => r.kind === 'step')
+        .log.filter((r) => r.kind === 'step' && r.key !== 'Get-PatchBotServerFacts')
         .map((r) => r.command),
     update: (change) => updateLabState(stateFile, change),
     addFault: (rule) => updateLabState(stateFile, (s) => void s.faults.push(rule)),
+    restart: () => updateLabState(stateFile, restartLabState),
   };
 }
 

@@ -156,3 +156,50 @@ export function updateLabState(file: string, change: (state: LabState) => void):
 export function diskKey(path: string): string {
   return path.replace(/\//g, '\\').toLowerCase();
 }
+
+/** Numeric comparison of dotted versions. */
+export function compareLabVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** The components and their versions, in the order the server lists them. */
+export function componentVersionList(state: LabState): { name: string; version: string }[] {
+  return state.components.map((name) => ({
+    name,
+    version: state.componentVersions[name] ?? state.installedVersion,
+  }));
+}
+
+/** Sets one component's version (all when `name` is omitted) and keeps installedVersion the lowest. */
+export function setComponentVersion(state: LabState, version: string, name?: string): void {
+  for (const component of state.components) {
+    if (name === undefined || component === name) state.componentVersions[component] = version;
+  }
+  const versions = componentVersionList(state).map((c) => c.version);
+  state.installedVersion = versions.reduce((low, v) => (compareLabVersions(v, low) < 0 ? v : low));
+}
+
+/**
+ * SIMULATED restart of the lab server's Windows: the pending restart is gone, Windows starts
+ * every Cs service (none on a machine without them) and W3SVC, and no process survives (module
+ * holders and sessions are forgotten). Versions, files and the command log stay.
+ */
+export function restartLabState(state: LabState): void {
+  state.conditions.pendingReboot = false;
+  for (const name of Object.keys(state.services)) state.services[name] = 'Running';
+  state.w3svc = 'Running';
+  state.moduleHolders = [];
+  state.sessions = [];
+  state.clockSimMs += state.durationsMs['windows.restart'] ?? 0;
+  const open = state.downtime.at(-1);
+  if (open && open.runningAtSimMs === null) {
+    open.runningAtSimMs = state.clockSimMs;
+    open.runningAtWall = new Date().toISOString();
+  }
+}

@@ -1,4 +1,4 @@
-import type { LabState } from '../state.js';
+import { compareLabVersions, type LabState, type ServiceStatus } from '../state.js';
 import type { ParsedCommand } from './tokenize.js';
 
 /** SIMULATOR: what one lab host process remembers between commands (like a PowerShell session). */
@@ -85,12 +85,17 @@ export function requireCsModule(ctx: CommandContext, cmdlet: string): void {
 }
 
 /** Numeric comparison of dotted versions. */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
+export const compareVersions = compareLabVersions;
+
+/** The Cs services Get-CsWindowsService lists: none on a machine without them. */
+export function listedServices(state: LabState): [string, ServiceStatus][] {
+  return state.conditions.csServicesInstalled ? Object.entries(state.services) : [];
+}
+
+/** The account the runner runs as on every lab server. */
+export const ACCOUNT = 'CONTOSO\\svc-patchbot';
+
+/** A PatchBot function's `throw`: always terminating. */
+export function fail(message: string): never {
+  throw new LabCommandError(message, true);
 }

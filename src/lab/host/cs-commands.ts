@@ -1,6 +1,9 @@
 import { PRODUCTS } from '../../procedure/index.js';
+import { diskKey } from '../state.js';
 import {
+  compareVersions,
   LabCommandError,
+  listedServices,
   onlyParams,
   param,
   requireCsModule,
@@ -39,20 +42,25 @@ function getCsWindowsService(ctx: CommandContext): void {
   onlyParams(ctx, []);
   ctx.out('Status   Name');
   ctx.out('------   ----');
-  for (const [name, status] of Object.entries(ctx.state.services)) ctx.out(`${status.padEnd(8)} ${name}`);
+  for (const [name, status] of listedServices(ctx.state)) ctx.out(`${status.padEnd(8)} ${name}`);
 }
 
 function stopCsWindowsService(ctx: CommandContext): void {
   requireCsModule(ctx, 'Stop-CsWindowsService');
   onlyParams(ctx, []);
-  for (const name of Object.keys(ctx.state.services)) ctx.state.services[name] = 'Stopped';
+  stopCsServices(ctx);
+}
+
+/** Stop-CsWindowsService's effect (the PatchBot functions call it too). */
+export function stopCsServices(ctx: CommandContext): void {
+  for (const [name] of listedServices(ctx.state)) ctx.state.services[name] = 'Stopped';
 }
 
 function startCsWindowsService(ctx: CommandContext): void {
   requireCsModule(ctx, 'Start-CsWindowsService');
   onlyParams(ctx, []);
-  const schemaBehind = ctx.state.databaseVersion !== ctx.state.installedVersion;
-  for (const name of Object.keys(ctx.state.services)) {
+  const schemaBehind = compareVersions(ctx.state.databaseVersion, ctx.state.installedVersion) < 0;
+  for (const [name] of listedServices(ctx.state)) {
     ctx.state.services[name] = schemaBehind && name === 'RTCSRV' ? 'Stopped' : 'Running';
   }
   if (schemaBehind) {
@@ -111,6 +119,7 @@ function installCsDatabase(ctx: CommandContext): void {
     'ConfiguredDatabases',
     'SqlServerFqdn',
     'ExcludeCollocatedStores',
+    'Report',
   ]);
   if (param(ctx, 'Update') !== true) {
     throw new LabCommandError('simulator: only Install-CsDatabase -Update is simulated.', true);
@@ -118,48 +127,103 @@ function installCsDatabase(ctx: CommandContext): void {
   const local = param(ctx, 'LocalDatabases') === true;
   const configured = param(ctx, 'ConfiguredDatabases') === true;
   const exclude = param(ctx, 'ExcludeCollocatedStores') === true;
-  const state = ctx.state;
   if (local === configured) {
     throw new LabCommandError(PARAMETER_SET_UNRESOLVED, true);
   }
-  if (local) {
-    if (param(ctx, 'SqlServerFqdn') !== undefined || exclude) {
-      throw new LabCommandError(PARAMETER_SET_UNRESOLVED, true);
-    }
+  if (local && (param(ctx, 'SqlServerFqdn') !== undefined || exclude)) {
+    throw new LabCommandError(PARAMETER_SET_UNRESOLVED, true);
+  }
+  const report = param(ctx, 'Report');
+  updateDatabases(ctx, {
+    sqlServerFqdn: local ? null : stringParam(ctx, 'SqlServerFqdn'),
+    excludeCollocatedStores: exclude,
+    report: typeof report === 'string' ? report : null,
+  });
+}
+
+/**
+ * Install-CsDatabase -Update's effect. Throws (non-terminating, as the cmdlet writes an error)
+ * when the parameter set does not fit the server, or when the databases are mirrored and the
+ * mirror is their principal (the update cannot run against mirrored databases that way).
+ */
+export function updateDatabases(
+  ctx: CommandContext,
+  args: { sqlServerFqdn: string | null; excludeCollocatedStores: boolean; report: string | null },
+): void {
+  const state = ctx.state;
+  const refuse = (message: string): never => {
+    throw new LabCommandError(`Install-CsDatabase: ${message}`, false);
+  };
+  if (args.sqlServerFqdn === null) {
     if (state.edition !== 'standard') {
-      throw new LabCommandError(
-        `Install-CsDatabase: ${state.server} is an Enterprise Edition Back End Server and has no local ` +
-          'databases to update. Use -ConfiguredDatabases -SqlServerFqdn.',
-        false,
+      refuse(
+        `${state.server} is an Enterprise Edition Back End Server and has no local databases to update. Use -ConfiguredDatabases -SqlServerFqdn.`,
       );
     }
     ctx.out(
       `Updating databases on ${state.server}\\RTC and ${state.server}\\RTCLOCAL (local SQL Server Express) ...`,
     );
   } else {
-    const sql = stringParam(ctx, 'SqlServerFqdn').toLowerCase();
+    const sql = args.sqlServerFqdn.toLowerCase();
     if (state.edition === 'standard') {
-      throw new LabCommandError(
-        `Install-CsDatabase: ${state.server} is a Standard Edition server; its databases are local. Use -LocalDatabases.`,
-        false,
+      refuse(`${state.server} is a Standard Edition server; its databases are local. Use -LocalDatabases.`);
+    }
+    if (sql !== state.sqlServerFqdn) refuse(`${sql} is not the SQL Server store of this pool.`);
+    if (state.collocatedStores && !args.excludeCollocatedStores) {
+      refuse(`Archiving and Monitoring databases are collocated on ${sql}; add -ExcludeCollocatedStores.`);
+    }
+    if (state.conditions.mirrored && state.conditions.principalOnMirror) {
+      refuse(
+        `the databases are mirrored and ${mirrorFqdn(sql)} is their principal; make ${sql} the principal (Invoke-CsDatabaseFailover) first.`,
       );
     }
-    if (sql !== state.sqlServerFqdn) {
-      throw new LabCommandError(
-        `Install-CsDatabase: ${sql} is not the SQL Server store of this pool.`,
-        false,
-      );
-    }
-    if (state.collocatedStores && !exclude) {
-      throw new LabCommandError(
-        `Install-CsDatabase: Archiving and Monitoring databases are collocated on ${sql}; add -ExcludeCollocatedStores.`,
-        false,
-      );
-    }
-    ctx.out(`Updating configured databases on ${sql}${exclude ? ' (collocated stores excluded)' : ''} ...`);
+    ctx.out(
+      `Updating configured databases on ${sql}${args.excludeCollocatedStores ? ' (collocated stores excluded)' : ''} ...`,
+    );
   }
+  const from = state.databaseVersion;
   state.databaseVersion = state.installedVersion;
   ctx.out(`Database schema now matches ${state.installedVersion}.`);
+  if (args.report !== null) {
+    state.files[diskKey(args.report)] = databaseReport(state.server, from, state.installedVersion);
+  }
+}
+
+/** The lab's Install-CsDatabase report: a small HTML page, one paragraph per database, then a summary. */
+export function databaseReport(server: string, from: string, to: string): string {
+  const lines = LAB_DATABASES.map((db) => `<p>${db}: ${from} to ${to}: Success</p>`);
+  return [
+    '<html><body>',
+    ...lines,
+    `<p>Summary: ${LAB_DATABASES.length} databases updated on ${server}, 0 errors.</p>`,
+    '</body></html>',
+    '',
+  ].join('\n');
+}
+
+/** The back-end databases the lab's Test-CsDatabase lists (the collocated stores are excluded). */
+export const LAB_DATABASES = ['xds', 'lis', 'rtcxds', 'rtcshared', 'rtcab', 'rgsconfig', 'rgsdyn', 'cpsdyn'];
+
+/** Test-CsDatabase's answer per database: the schema the binaries expect and the one installed. */
+export function testDatabases(ctx: CommandContext): {
+  DatabaseName: string;
+  ExpectedVersion: string;
+  InstalledVersion: string;
+  Succeed: boolean;
+}[] {
+  const { installedVersion, databaseVersion } = ctx.state;
+  return LAB_DATABASES.map((name) => ({
+    DatabaseName: name,
+    ExpectedVersion: installedVersion,
+    InstalledVersion: databaseVersion,
+    Succeed: compareVersions(databaseVersion, installedVersion) >= 0,
+  }));
+}
+
+/** The lab's mirror of a back-end SQL Server. */
+export function mirrorFqdn(sqlServerFqdn: string): string {
+  const [host, ...domain] = sqlServerFqdn.split('.');
+  return [`${host ?? ''}-mirror`, ...domain].join('.');
 }
 
 export const CS_COMMANDS: Record<string, CommandHandler> = {

@@ -17,6 +17,8 @@ import { CS_COMMANDS } from './cs-commands.js';
 import { allRunning, trackDowntime } from './downtime.js';
 import { classifyLine, markerLine } from './framing.js';
 import { PATCHBOT_COMMANDS } from './patchbot-commands.js';
+import { DOWNTIME_COMMANDS } from './patchbot-downtime.js';
+import { VERSION_COMMANDS } from './patchbot-versions.js';
 import { parseCommand, tokenize, type ParsedCommand } from './tokenize.js';
 
 /**
@@ -32,7 +34,7 @@ const HANDLERS = new Map<string, { name: string; handler: CommandHandler; patchB
   ...Object.entries(CS_COMMANDS).map(
     ([name, handler]) => [name.toLowerCase(), { name, handler, patchBot: false }] as const,
   ),
-  ...Object.entries(PATCHBOT_COMMANDS).map(
+  ...Object.entries({ ...PATCHBOT_COMMANDS, ...VERSION_COMMANDS, ...DOWNTIME_COMMANDS }).map(
     ([name, handler]) => [name.toLowerCase(), { name, handler, patchBot: true }] as const,
   ),
 ]);

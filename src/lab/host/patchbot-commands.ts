@@ -1,9 +1,10 @@
-import { PRODUCTS } from '../../procedure/index.js';
 import { readPackageFields, sha256Hex } from '../package.js';
 import { diskKey } from '../state.js';
 import {
+  ACCOUNT,
   compareVersions,
-  LabCommandError,
+  fail,
+  listedServices,
   onlyParams,
   requireCsModule,
   stringParam,
@@ -17,12 +18,6 @@ import {
  * and the module's messages word for word wherever both describe the same outcome, so cards read
  * the same on the stand-in and on real PowerShell (test/powershell/PatchBot*.Tests.ps1 pins them).
  */
-
-const ACCOUNT = 'CONTOSO\\svc-patchbot';
-
-function fail(message: string): never {
-  throw new LabCommandError(message, true);
-}
 
 function assertCsAdministrator(ctx: CommandContext): void {
   onlyParams(ctx, []);
@@ -151,7 +146,12 @@ function expandPackage(ctx: CommandContext): void {
 function assertNoOtherShells(ctx: CommandContext): void {
   onlyParams(ctx, ['Module']);
   const module = stringParam(ctx, 'Module');
-  const others = ctx.otherModuleHolders();
+  failOnOtherShells(module, ctx.otherModuleHolders());
+  ctx.out(`No other PowerShell process holds the ${module} module.`);
+}
+
+/** Other shells holding the management module lock the files the installer replaces. */
+export function failOnOtherShells(module: string, others: number[]): void {
   if (others.length > 0) {
     // The lab knows only the process ids of the simulated shells.
     const listed = others.map((pid) => `${pid} (powershell, started at an unknown time)`).join(', ');
@@ -159,82 +159,59 @@ function assertNoOtherShells(ctx: CommandContext): void {
       `Other PowerShell processes may have the ${module} module loaded: PID ${listed}. Close them, then retry.`,
     );
   }
-  ctx.out(`No other PowerShell process holds the ${module} module.`);
 }
 
-function productName(ctx: CommandContext): string {
-  const product = stringParam(ctx, 'Product');
-  const expected = ctx.state.product === 'lync2013' ? 'Lync2013' : 'SkypeForBusiness';
-  if (product !== expected) fail(`${product} is not installed on this server.`);
-  // Skype for Business reads the version with Get-CsServerPatchVersion (module needed);
-  // Lync 2013 reads it from the installed-products registry.
-  if (product === 'SkypeForBusiness') requireCsModule(ctx, 'Get-CsServerPatchVersion');
-  return product;
-}
+/** The .NET Framework Release value the lab's registry holds while dotNet45 (4.8 on Windows Server 2019). */
+export const LAB_DOTNET_RELEASE = 528049;
 
-function getPatchVersion(ctx: CommandContext): void {
-  onlyParams(ctx, ['Product']);
-  productName(ctx);
-  // Like the module: one line per component the server lists, then the highest version alone.
-  for (const component of ctx.state.components) ctx.out(`${component} ${ctx.state.installedVersion}`);
-  ctx.out(ctx.state.installedVersion);
-}
-
-function assertPatchVersion(ctx: CommandContext): void {
-  onlyParams(ctx, ['Product', 'Expected']);
-  productName(ctx);
-  const expected = stringParam(ctx, 'Expected');
-  const installed = ctx.state.installedVersion;
-  if (compareVersions(installed, expected) < 0) {
+function assertPowerShellVersion(ctx: CommandContext): void {
+  onlyParams(ctx, []);
+  const { powershellVersion, dotNet45 } = ctx.state.conditions;
+  // The module reads the engine from PowerShell\3\PowerShellEngine, which 2.0 does not write.
+  if (compareVersions(powershellVersion, '3.0') < 0) {
     fail(
-      `Installed patch version is ${installed}; expected ${expected} or later. The update did not take effect: see the installer log, then run the update again.`,
+      'Windows PowerShell 2.0 or older is installed; the patch bot needs 3.0 or later. Install Windows Management Framework 3.0 or later (5.1 recommended), then retry.',
     );
   }
-  ctx.out(`Patch version ${installed} (expected ${expected}).`);
+  if (!dotNet45) {
+    fail(
+      '.NET Framework 4.5 or later is not installed (found: none). Install .NET Framework 4.5 or later, then retry.',
+    );
+  }
+  ctx.out(
+    `Windows PowerShell ${majorMinor(powershellVersion)} and .NET Framework 4.5 or later (release ${LAB_DOTNET_RELEASE}) are installed.`,
+  );
 }
 
-function installUpdate(ctx: CommandContext): void {
-  onlyParams(ctx, ['Installer']);
-  const installer = stringParam(ctx, 'Installer');
-  const content = ctx.state.files[diskKey(installer)];
-  if (content === undefined) fail(`Cannot find the installer ${installer}. Extract the package again.`);
-  const fields = readPackageFields(content);
-  // Simulator rules, both ending in 1603 as the real installer does: the update does not apply to
-  // this server, or management-shell processes lock the files the installer must replace.
-  const wrongProduct =
-    fields.installer !== PRODUCTS[ctx.state.product].installer || fields.product !== ctx.state.product;
-  const filesInUse = ctx.session.csModule || ctx.otherModuleHolders().length > 0;
-  const exitCode = wrongProduct || filesInUse ? 1603 : ctx.state.conditions.installerExitCode;
-  ctx.setExitCode(exitCode);
-  if (exitCode !== 0 && exitCode !== 3010) {
-    fail(`${installer} exited with code ${exitCode}. See the installer log next to it.`);
-  }
-  ctx.state.installedVersion = fields.version ?? ctx.state.installedVersion;
-  if (exitCode === 3010) {
-    ctx.state.conditions.pendingReboot = true;
-    ctx.out(`${installer} finished (exit code 3010): a restart is required to complete the update.`);
-  } else {
-    ctx.out(`${installer} finished (exit code 0).`);
-  }
+/** '5.1' for '5.1.14393.0', as the module prints [version]'s Major.Minor. */
+export function majorMinor(version: string): string {
+  const [major = '0', minor = '0'] = version.split('.');
+  return `${Number(major)}.${Number(minor)}`;
 }
 
-function assertServicesRunning(ctx: CommandContext): void {
+function assertCsServicesPresent(ctx: CommandContext): void {
   onlyParams(ctx, []);
   requireCsModule(ctx, 'Get-CsWindowsService');
-  const services = Object.entries(ctx.state.services);
+  const services = listedServices(ctx.state);
   if (services.length === 0) {
     fail(
-      'Get-CsWindowsService listed no services, so they cannot be confirmed as running. Check the server with Get-CsWindowsService.',
+      'Get-CsWindowsService lists no services: this machine runs no Lync or Skype for Business services. Install the runner on a Front End or Standard Edition server of the pool.',
     );
   }
-  for (const [name, status] of services) ctx.out(`${status} ${name}`);
-  const down = services.filter(([, status]) => status !== 'Running');
-  if (down.length > 0) {
+  ctx.out(`${services.length} Lync/Skype for Business services are installed on this server.`);
+}
+
+function assertSqlRights(ctx: CommandContext): void {
+  onlyParams(ctx, ['SqlServerFqdn']);
+  const sql = stringParam(ctx, 'SqlServerFqdn');
+  // The module asks sqlcmd.exe, a native program.
+  ctx.setExitCode(0);
+  if (!ctx.state.conditions.sqlSysadmin) {
     fail(
-      `Not running: ${down.map(([name, status]) => `${name} (${status})`).join(', ')}. Start them with Start-CsWindowsService, or see the Lync Server event log for why they stopped.`,
+      `${ACCOUNT} is not a member of the sysadmin role on ${sql}, so it cannot update the back-end databases. Grant it the role (or run the runner as an account that has it), then retry.`,
     );
   }
-  ctx.out(`All ${services.length} Cs services are running.`);
+  ctx.out(`${ACCOUNT} is a member of the sysadmin role on ${sql}.`);
 }
 
 export const PATCHBOT_COMMANDS: Record<string, CommandHandler> = {
@@ -245,8 +222,7 @@ export const PATCHBOT_COMMANDS: Record<string, CommandHandler> = {
   'Assert-PatchBotFileHash': assertFileHash,
   'Expand-PatchBotPackage': expandPackage,
   'Assert-PatchBotNoOtherShells': assertNoOtherShells,
-  'Get-PatchBotPatchVersion': getPatchVersion,
-  'Assert-PatchBotPatchVersion': assertPatchVersion,
-  'Install-PatchBotUpdate': installUpdate,
-  'Assert-PatchBotCsServicesRunning': assertServicesRunning,
+  'Assert-PatchBotPowerShellVersion': assertPowerShellVersion,
+  'Assert-PatchBotCsServicesPresent': assertCsServicesPresent,
+  'Assert-PatchBotSqlRights': assertSqlRights,
 };
