@@ -5,17 +5,35 @@
 export const COMMAND_NAMES = [
   'update',
   'plan',
+  'check',
   'status',
   'cancel',
   'history',
   'runners',
+  'versions',
+  'packages',
+  'package',
   'language',
   'help',
 ] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 export type ArgKind =
-  'server' | 'edition' | 'sql-fqdn' | 'collocated' | 'run-id' | 'server-or-run' | 'locale' | 'command';
+  | 'server'
+  | 'edition'
+  | 'sql-fqdn'
+  | 'collocated'
+  | 'graceful'
+  | 'force'
+  | 'run-id'
+  | 'server-or-run'
+  | 'locale'
+  | 'command'
+  | 'package-action'
+  | 'product'
+  | 'version'
+  | 'package-source'
+  | 'sha256';
 
 export interface ArgSpec {
   name: string;
@@ -24,7 +42,7 @@ export interface ArgSpec {
 }
 
 /** Who may run a command; checked by the dialogs against the configured policy. */
-export type Permission = 'anyone' | 'requester';
+export type Permission = 'anyone' | 'requester' | 'approver';
 
 export interface CommandSpec {
   name: CommandName;
@@ -45,16 +63,21 @@ export interface CommandSpec {
 
 const updateArgs: readonly ArgSpec[] = [
   { name: 'server', kind: 'server', required: true },
-  { name: 'edition', kind: 'edition', required: true },
+  // Optional since the runner reports the server's edition; asked for only when it has not.
+  { name: 'edition', kind: 'edition', required: false },
   { name: 'sql', kind: 'sql-fqdn', required: false },
   { name: 'collocated', kind: 'collocated', required: false },
+  { name: 'graceful', kind: 'graceful', required: false },
+  { name: 'force', kind: 'force', required: false },
 ];
+
+const UPDATE_USAGE = '<server> [standard|enterprise] [sql <fqdn>] [collocated] [graceful] [force]';
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'update',
     aliases: ['patch', 'upgrade'],
-    usage: 'update <server> <standard|enterprise> [sql <fqdn>] [collocated]',
+    usage: `update ${UPDATE_USAGE}`,
     args: updateArgs,
     sideEffects: true,
     confirms: true,
@@ -65,13 +88,25 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'plan',
     aliases: ['preview', 'dry-run'],
-    usage: 'plan <server> <standard|enterprise> [sql <fqdn>] [collocated]',
+    usage: `plan ${UPDATE_USAGE}`,
     args: updateArgs,
     sideEffects: false,
     confirms: false,
     permission: 'anyone',
     descriptionKey: 'command.plan.description',
     example: 'plan backend01 standard',
+  },
+  {
+    name: 'check',
+    aliases: ['ready', 'precheck'],
+    usage: 'check <server>',
+    args: [{ name: 'server', kind: 'server', required: true }],
+    // Reads the server only: every check before downtime, nothing stopped, nothing installed.
+    sideEffects: false,
+    confirms: false,
+    permission: 'requester',
+    descriptionKey: 'command.check.description',
+    example: 'check backend01',
   },
   {
     name: 'status',
@@ -116,6 +151,48 @@ export const COMMANDS: readonly CommandSpec[] = [
     permission: 'anyone',
     descriptionKey: 'command.runners.description',
     example: 'runners',
+  },
+  {
+    name: 'versions',
+    aliases: ['version', 'fleet'],
+    usage: 'versions',
+    args: [],
+    sideEffects: false,
+    confirms: false,
+    permission: 'anyone',
+    descriptionKey: 'command.versions.description',
+    example: 'versions',
+  },
+  {
+    name: 'packages',
+    aliases: ['catalog'],
+    usage: 'packages',
+    args: [],
+    sideEffects: false,
+    confirms: false,
+    permission: 'anyone',
+    descriptionKey: 'command.packages.description',
+    example: 'packages',
+  },
+  {
+    name: 'package',
+    aliases: ['pkg'],
+    usage: 'package add <product> <version> <source> sha256 <hex> | package remove <product> <version>',
+    args: [
+      { name: 'action', kind: 'package-action', required: true },
+      { name: 'product', kind: 'product', required: true },
+      { name: 'version', kind: 'version', required: true },
+      { name: 'source', kind: 'package-source', required: false },
+      { name: 'sha256', kind: 'sha256', required: false },
+    ],
+    sideEffects: true,
+    // Approvals follow the run policy: a second approver confirms on a card where policy asks.
+    confirms: true,
+    permission: 'approver',
+    descriptionKey: 'command.package.description',
+    example:
+      'package add sfb2019 7.0.2046.530 https://files.contoso.local/cu/SkypeServerUpdateInstaller.exe sha256 ' +
+      '6FE0D7EAA69264D2779B6096D1F14AE17223361B4FBC561D9203B0711BB3DC85',
   },
   {
     name: 'language',

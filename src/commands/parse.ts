@@ -6,23 +6,46 @@ import {
   preview,
   validateHostName,
   type Edition,
+  type ProductFamily,
   type Result,
 } from '../procedure/index.js';
 import { COMMANDS, type CommandName } from './declarations.js';
+import { parsePackage } from './parse-package.js';
 import { closest } from './suggest.js';
 
 export type StatusTarget =
   { kind: 'all' } | { kind: 'server'; server: string } | { kind: 'run'; runId: number };
 
-/** An update/plan request; `missing` lists what the dialog still has to ask for. */
+/**
+ * An update/plan request; `missing` lists what was not typed. `edition: null` (and 'edition' in
+ * `missing`) means "not typed": the dialog takes it from the server's reported facts and asks only
+ * when the runner has reported none. `update backend01 standard` parses exactly as before.
+ */
 export interface UpdateCommand {
   name: 'update' | 'plan';
   server: string | null;
   edition: Edition | null;
   sqlServerFqdn: string | null;
   collocated: boolean;
+  /** Drain calls and conferences before stopping (Stop-CsWindowsService -Graceful). */
+  graceful: boolean;
+  /** Re-install the version the server already runs (approvers only; never a downgrade). */
+  force: boolean;
   missing: ('server' | 'edition' | 'sql')[];
 }
+
+/** A catalog entry as typed in `package add`; the file name is the source's last path segment. */
+export interface PackageEntryInput {
+  product: ProductFamily;
+  version: string;
+  source: string;
+  fileName: string;
+  sha256: string;
+}
+
+export type PackageCommand =
+  | { name: 'package'; action: 'add'; entry: PackageEntryInput }
+  | { name: 'package'; action: 'remove'; product: ProductFamily; version: string };
 
 export type ParsedCommand =
   | UpdateCommand
@@ -30,6 +53,10 @@ export type ParsedCommand =
   | { name: 'cancel'; runId: number }
   | { name: 'history'; server: string | null }
   | { name: 'runners' }
+  | { name: 'check'; server: string }
+  | { name: 'versions' }
+  | { name: 'packages' }
+  | PackageCommand
   | { name: 'language'; locale: string | null }
   | { name: 'help'; topic: CommandName | null };
 
@@ -92,6 +119,14 @@ export function parseCommand(text: string): Result<ParsedCommand> {
       return parseHistory(rest);
     case 'runners':
       return noArguments(rest, { name: 'runners' });
+    case 'check':
+      return parseCheck(rest);
+    case 'versions':
+      return noArguments(rest, { name: 'versions' });
+    case 'packages':
+      return noArguments(rest, { name: 'packages' });
+    case 'package':
+      return parsePackage(rest);
     case 'language':
       return parseLanguage(rest);
     case 'help':
@@ -112,12 +147,17 @@ function noArguments<T extends ParsedCommand>(rest: string[], command: T): Resul
 
 const SQL_FLAGS = ['sql', '--sql', '-sql', '-sqlserverfqdn', '--sqlserverfqdn'];
 const COLLOCATED_FLAGS = ['collocated', '--collocated', '-collocated', 'colocated', '--colocated'];
+const GRACEFUL_FLAGS = ['graceful', '--graceful', '-graceful'];
+const FORCE_FLAGS = ['force', '--force', '-force'];
+const UPDATE_KEYWORDS = [...EDITIONS, 'sql', 'collocated', 'graceful', 'force'];
 
 function parseUpdate(name: 'update' | 'plan', tokens: string[]): Result<ParsedCommand> {
   let server: string | null = null;
   let edition: Edition | null = null;
   let sql: string | null = null;
   let collocated = false;
+  let graceful = false;
+  let force = false;
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
     const lower = token.toLowerCase();
@@ -136,6 +176,10 @@ function parseUpdate(name: 'update' | 'plan', tokens: string[]): Result<ParsedCo
       sql = checked.value;
     } else if (COLLOCATED_FLAGS.includes(lower)) {
       collocated = true;
+    } else if (GRACEFUL_FLAGS.includes(lower)) {
+      graceful = true;
+    } else if (FORCE_FLAGS.includes(lower)) {
+      force = true;
     } else if ((EDITIONS as readonly string[]).includes(lower.replace(/^--?/, ''))) {
       edition = lower.replace(/^--?/, '') as Edition;
     } else if (server === null && !lower.startsWith('-')) {
@@ -143,7 +187,7 @@ function parseUpdate(name: 'update' | 'plan', tokens: string[]): Result<ParsedCo
       if (!checked.ok) return checked;
       server = checked.value;
     } else {
-      const guess = closest(lower.replace(/^--?/, ''), [...EDITIONS, 'sql', 'collocated']);
+      const guess = closest(lower.replace(/^--?/, ''), UPDATE_KEYWORDS);
       if (guess && (EDITIONS as readonly string[]).includes(guess)) {
         return fail('unknown-edition', `"${preview(token)}" is not an edition. Did you mean "${guess}"?`, {
           value: preview(token),
@@ -172,7 +216,7 @@ function parseUpdate(name: 'update' | 'plan', tokens: string[]): Result<ParsedCo
     if (!variant.ok && variant.error.code === 'missing-sql') missing.push('sql');
     else if (!variant.ok) return variant;
   }
-  return ok({ name, server, edition, sqlServerFqdn: sql, collocated, missing });
+  return ok({ name, server, edition, sqlServerFqdn: sql, collocated, graceful, force, missing });
 }
 
 /** Run ids are the numbers the bot shows as #12. */
@@ -214,6 +258,16 @@ function parseHistory(tokens: string[]): Result<ParsedCommand> {
   if (target === undefined) return ok({ name: 'history', server: null });
   const server = validateHostName(target);
   return server.ok ? ok({ name: 'history', server: server.value }) : server;
+}
+
+function parseCheck(tokens: string[]): Result<ParsedCommand> {
+  const [target, extra] = tokens;
+  if (target === undefined) {
+    return fail('check-missing-server', 'Say which server to check, e.g. "check backend01".');
+  }
+  if (extra !== undefined) return unexpected(extra, 'check');
+  const server = validateHostName(target);
+  return server.ok ? ok({ name: 'check', server: server.value }) : server;
 }
 
 function parseLanguage(tokens: string[]): Result<ParsedCommand> {

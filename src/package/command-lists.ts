@@ -3,11 +3,11 @@ import { enUS } from '../i18n/catalogs/en-US.js';
 import { PackageError } from './package-error.js';
 
 /**
- * Command menu limits of manifest schemas up to v1.20. Newer schemas accept more (12 commands,
- * titles of 128 and descriptions of 4000 characters); keeping to the old caps keeps the menu short
- * enough to read and lets the same lists go into an older-version manifest unchanged.
+ * Command menu limits. The manifest is v1.30, whose schema takes 12 commands per list (v1.20 and
+ * older: 10), titles of 128 and descriptions of 4000 characters; titles and descriptions keep the
+ * old, shorter caps so the menu stays short enough to read.
  */
-export const COMMAND_MENU_LIMITS = { commandsPerList: 10, titleLength: 32, descriptionLength: 128 } as const;
+export const COMMAND_MENU_LIMITS = { commandsPerList: 12, titleLength: 32, descriptionLength: 128 } as const;
 
 /** Scopes the bot is installed in; each gets its own command list, as the schema recommends. */
 export const BOT_SCOPES = ['personal', 'team', 'groupChat'] as const;

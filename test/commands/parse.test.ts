@@ -8,6 +8,8 @@ const update = (over: Partial<UpdateCommand> = {}): UpdateCommand => ({
   edition: 'standard',
   sqlServerFqdn: null,
   collocated: false,
+  graceful: false,
+  force: false,
   missing: [],
   ...over,
 });
@@ -59,6 +61,86 @@ const GOOD: [string, unknown][] = [
   ['language de-DE', { name: 'language', locale: 'de-DE' }],
   ['language', { name: 'language', locale: null }],
   ['/status', { name: 'status', target: { kind: 'all' } }],
+  // Issue 14: edition optional (taken from the server's facts), graceful and force.
+  ['update backend01 graceful', update({ edition: null, graceful: true, missing: ['edition'] })],
+  ['update backend01 standard force', update({ force: true })],
+  [
+    'update backend01 --force --graceful',
+    update({ edition: null, graceful: true, force: true, missing: ['edition'] }),
+  ],
+  [
+    'plan be01 enterprise sql sql01.contoso.local collocated graceful',
+    update({
+      name: 'plan',
+      server: 'be01',
+      edition: 'enterprise',
+      sqlServerFqdn: 'sql01.contoso.local',
+      collocated: true,
+      graceful: true,
+    }),
+  ],
+  [
+    'update be01 sql sql01.contoso.local',
+    update({ server: 'be01', edition: null, sqlServerFqdn: 'sql01.contoso.local', missing: ['edition'] }),
+  ],
+  ['check backend01', { name: 'check', server: 'backend01' }],
+  ['check BE01.contoso.local', { name: 'check', server: 'be01.contoso.local' }],
+  ['ready backend01', { name: 'check', server: 'backend01' }],
+  ['versions', { name: 'versions' }],
+  ['fleet', { name: 'versions' }],
+  ['packages', { name: 'packages' }],
+  ['package', { name: 'packages' }],
+  ['package list', { name: 'packages' }],
+  [
+    'package add sfb2019 7.0.2046.530 https://files.contoso.local/cu/SkypeServerUpdateInstaller.exe sha256 abababababababababababababababababababababababababababababababab',
+    {
+      name: 'package',
+      action: 'add',
+      entry: {
+        product: 'sfb2019',
+        version: '7.0.2046.530',
+        source: 'https://files.contoso.local/cu/SkypeServerUpdateInstaller.exe',
+        fileName: 'SkypeServerUpdateInstaller.exe',
+        sha256: 'ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB',
+      },
+    },
+  ],
+  [
+    'package add LYNC2013 5.0.8308.1001 \\\\fs01\\patches\\lync\\LyncServerUpdateInstaller.exe --sha256=ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB',
+    {
+      name: 'package',
+      action: 'add',
+      entry: {
+        product: 'lync2013',
+        version: '5.0.8308.1001',
+        source: '\\\\fs01\\patches\\lync\\LyncServerUpdateInstaller.exe',
+        fileName: 'LyncServerUpdateInstaller.exe',
+        sha256: 'ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB',
+      },
+    },
+  ],
+  [
+    'pkg add sfbse sha256 ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB 7.0.2046.530 https://files.contoso.local/se/cu.zip',
+    {
+      name: 'package',
+      action: 'add',
+      entry: {
+        product: 'sfbse',
+        version: '7.0.2046.530',
+        source: 'https://files.contoso.local/se/cu.zip',
+        fileName: 'cu.zip',
+        sha256: 'ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB',
+      },
+    },
+  ],
+  [
+    'package remove sfb2019 7.0.2046.530',
+    { name: 'package', action: 'remove', product: 'sfb2019', version: '7.0.2046.530' },
+  ],
+  [
+    'package rm sfb2015 6.0.9319.619',
+    { name: 'package', action: 'remove', product: 'sfb2015', version: '6.0.9319.619' },
+  ],
 ];
 
 const BAD: [string, string, string?][] = [
@@ -85,6 +167,62 @@ const BAD: [string, string, string?][] = [
   ['language de DE', 'unexpected-argument'],
   ['language d€', 'invalid-locale'],
   ['help reboot', 'unknown-command'],
+  ['update backend01 forse', 'unexpected-argument', 'force'],
+  ['update backend01 gracefull', 'unexpected-argument', 'graceful'],
+  ['check', 'check-missing-server'],
+  ['check be01 be02', 'unexpected-argument'],
+  ['check be01;calc', 'invalid-server'],
+  ['versions all', 'unexpected-argument'],
+  ['packages sfb2019', 'unexpected-argument'],
+  ['package list sfb2019', 'unexpected-argument'],
+  ['package ad sfb2019', 'package-unknown-action', 'add'],
+  ['package install sfb2019', 'package-unknown-action'],
+  ['package add', 'package-missing-argument'],
+  ['package add sfb2019', 'package-missing-argument'],
+  ['package add sfb2019 7.0.2046.530', 'package-missing-argument'],
+  ['package add sfb2019 7.0.2046.530 https://files.contoso.local/cu/x.exe', 'package-missing-argument'],
+  [
+    'package add sfb2019 7.0.2046.530 https://files.contoso.local/cu/x.exe sha256',
+    'package-missing-argument',
+  ],
+  [
+    'package add sfb219 7.0.2046.530 https://files.contoso.local/cu/x.exe sha256 ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB',
+    'package-invalid-product',
+    'sfb2019',
+  ],
+  [
+    'package add sfb2019 latest https://files.contoso.local/cu/x.exe sha256 ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB',
+    'invalid-version',
+  ],
+  [
+    'package add sfb2019 7.0.2046.530 http://files.contoso.local/cu/x.exe sha256 ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB',
+    'invalid-package-source',
+  ],
+  [
+    'package add sfb2019 7.0.2046.530 C:\\cu\\x.exe sha256 ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB',
+    'invalid-package-source',
+  ],
+  [
+    'package add sfb2019 7.0.2046.530 https://files.contoso.local/../x.exe sha256 ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB',
+    'invalid-package-source',
+  ],
+  [
+    'package add sfb2019 7.0.2046.530 https://files.contoso.local/cu/readme.txt sha256 ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB',
+    'invalid-file-name',
+  ],
+  ['package add sfb2019 7.0.2046.530 https://files.contoso.local/cu/x.exe sha256 abc', 'invalid-sha256'],
+  [
+    'package add sfb2019 7.0.2046.530 https://files.contoso.local/cu/x.exe sha256 ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB sha256 ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB',
+    'unexpected-argument',
+  ],
+  [
+    'package add sfb2019 7.0.2046.530 https://files.contoso.local/cu/x.exe extra sha256 ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB',
+    'unexpected-argument',
+  ],
+  ['package remove', 'package-missing-argument'],
+  ['package remove sfb2019', 'package-missing-argument'],
+  ['package remove sfb2019 7.0.2046.530 now', 'unexpected-argument'],
+  ['package remove skype 7.0.2046.530', 'package-invalid-product'],
   ['x'.repeat(1001), 'too-long'],
 ];
 
@@ -115,7 +253,13 @@ describe('parseCommand', () => {
       for (const word of [command.name, ...command.aliases]) {
         const result = parseCommand(word);
         const name = result.ok ? result.value.name : result.error.code;
-        expect([command.name, 'missing-run-id']).toContain(name);
+        // Alone, `package` lists the catalog; `check` and `cancel` need their target.
+        expect([
+          command.name,
+          command.name === 'package' ? 'packages' : '',
+          'missing-run-id',
+          'check-missing-server',
+        ]).toContain(name);
       }
     }
   });
@@ -138,6 +282,17 @@ describe('parseCommand', () => {
       'collocated',
       'standard',
       'enterprise',
+      'graceful',
+      'force',
+      'check',
+      'versions',
+      'package',
+      'add',
+      'remove',
+      'sfb2019',
+      'sha256',
+      '7.0.2046.530',
+      'https://x.contoso.local/a.exe',
       '#3',
       '<at>x</at>',
       ';',
@@ -172,6 +327,23 @@ describe('parseCommand', () => {
         }
       }),
       { numRuns: 3000, seed: 3 },
+    );
+  });
+
+  it('never yields a package entry the runner validators would refuse (property)', () => {
+    const nasty = fc.stringMatching(/^[A-Za-z0-9.;$`'"|&(){}\\/:%?=+ -]{1,40}$/);
+    fc.assert(
+      fc.property(nasty, nasty, (version, source) => {
+        const result = parseCommand(`package add sfb2019 ${version} ${source} sha256 ${'0'.repeat(64)}`);
+        if (result.ok && result.value.name === 'package' && result.value.action === 'add') {
+          const { entry } = result.value;
+          expect(entry.version).toMatch(/^\d+(?:\.\d+)+$/);
+          expect(entry.source).toMatch(/^(?:https:\/\/|\\\\)/);
+          expect(entry.source).not.toContain('..');
+          expect(entry.fileName).toMatch(/^[A-Za-z0-9][A-Za-z0-9._-]*\.(?:exe|zip)$/i);
+        }
+      }),
+      { numRuns: 3000, seed: 5 },
     );
   });
 });

@@ -42,9 +42,9 @@ describe('buildCommandLists', () => {
   });
 
   it('refuses more commands than a list holds', () => {
-    const many: CommandSpec[] = Array.from({ length: 11 }, () => firstCommand);
+    const many: CommandSpec[] = Array.from({ length: 13 }, () => firstCommand);
     expect(() => buildCommandLists(many)).toThrow(
-      /11 commands are declared; a Teams command list holds at most 10/,
+      /13 commands are declared; a Teams command list holds at most 12/,
     );
   });
 
@@ -52,7 +52,7 @@ describe('buildCommandLists', () => {
     const error = (() => {
       try {
         buildCommandLists(
-          [...COMMANDS, { ...firstCommand, descriptionKey: 'command.nothing.description' }],
+          [...COMMANDS.slice(1), { ...firstCommand, descriptionKey: 'command.nothing.description' }],
           (spec) => (spec.name === 'plan' ? 'x'.repeat(129) : englishCommandDescription(spec)),
         );
       } catch (caught) {
