@@ -36,7 +36,7 @@ BeforeAll {
 
 AfterAll {
     Remove-Module PatchBot -Force -ErrorAction SilentlyContinue
-    Remove-Item -LiteralPath 'function:global:Get-AuthenticodeSignature' -ErrorAction SilentlyContinue
+    Remove-Item -Path 'Function:\Get-AuthenticodeSignature' -ErrorAction SilentlyContinue
 }
 
 Describe 'Save-PatchBotPackage' {
@@ -210,12 +210,16 @@ Describe 'Expand-PatchBotPackage' {
 
     BeforeEach {
         $dest = Join-Path $TestDrive ('extract-' + [guid]::NewGuid().ToString('N'))
+        Mock -ModuleName PatchBot Get-AuthenticodeSignature {
+            [pscustomobject]@{ Status = 'Valid'; SignerCertificate = [pscustomobject]@{ Subject = $script:Microsoft } }
+        }
     }
 
-    It 'extracts a zip into a new folder' {
+    It 'extracts a zip into a new folder, then checks the signature of the installer it held' {
         $out = @(Expand-PatchBotPackage -Path $script:Package -Destination $dest -Installer 'SkypeServerUpdateInstaller.exe')
 
-        $out | Should -BeExactly @("SkypeServerUpdateInstaller.exe is ready in $dest.")
+        $out | Should -BeExactly @('SkypeServerUpdateInstaller.exe is signed by Microsoft Corporation.', "SkypeServerUpdateInstaller.exe is ready in $dest.")
+        Should -Invoke -ModuleName PatchBot Get-AuthenticodeSignature -Times 1 -Exactly -ParameterFilter { $LiteralPath -eq (Join-Path $dest 'SkypeServerUpdateInstaller.exe') }
         Read-Text (Join-Path $dest 'SkypeServerUpdateInstaller.exe') | Should -BeExactly 'the installer'
         Read-Text (Join-Path $dest 'docs/readme.txt') | Should -BeExactly 'read me'
         Test-Path -LiteralPath (Join-Path $dest 'logs') -PathType Container | Should -BeTrue
@@ -224,7 +228,7 @@ Describe 'Expand-PatchBotPackage' {
     It 'extracts again over an earlier extraction (the step is retried)' {
         Write-Bytes (Join-Path $dest 'SkypeServerUpdateInstaller.exe') 'half-written'
 
-        Expand-PatchBotPackage -Path $script:Package -Destination $dest -Installer 'SkypeServerUpdateInstaller.exe' | Should -BeExactly "SkypeServerUpdateInstaller.exe is ready in $dest."
+        Expand-PatchBotPackage -Path $script:Package -Destination $dest -Installer 'SkypeServerUpdateInstaller.exe' | Select-Object -Last 1 | Should -BeExactly "SkypeServerUpdateInstaller.exe is ready in $dest."
         Read-Text (Join-Path $dest 'SkypeServerUpdateInstaller.exe') | Should -BeExactly 'the installer'
     }
 
@@ -237,7 +241,7 @@ Describe 'Expand-PatchBotPackage' {
             Remove-PSDrive -Name C -Scope Global
         }
 
-        $out | Should -BeExactly @('SkypeServerUpdateInstaller.exe is ready in C:\staging\7.0.2046.530.')
+        $out | Should -BeExactly @('SkypeServerUpdateInstaller.exe is signed by Microsoft Corporation.', 'SkypeServerUpdateInstaller.exe is ready in C:\staging\7.0.2046.530.')
         Read-Text (Join-Path $TestDrive 'staging/7.0.2046.530/SkypeServerUpdateInstaller.exe') | Should -BeExactly 'the installer'
     }
 
@@ -246,6 +250,28 @@ Describe 'Expand-PatchBotPackage' {
 
         $out | Should -BeExactly @("SkypeServerUpdateInstaller.exe is ready in $dest.")
         Read-Text (Join-Path $dest 'SkypeServerUpdateInstaller.exe') | Should -BeExactly 'the installer as shipped'
+        # The .exe package's own signature was checked with its hash (stage.verify).
+        Should -Invoke -ModuleName PatchBot Get-AuthenticodeSignature -Times 0
+    }
+
+    It 'refuses the installer from a zip when its signature is <Status>' -ForEach @(
+        @{ Status = 'NotSigned' }
+        @{ Status = 'HashMismatch' }
+    ) {
+        $status = $Status
+        Mock -ModuleName PatchBot Get-AuthenticodeSignature { [pscustomobject]@{ Status = $status; SignerCertificate = $null } }
+        $installer = Join-Path $dest 'SkypeServerUpdateInstaller.exe'
+
+        Assert-ThrowsMessage { Expand-PatchBotPackage -Path $script:Package -Destination $dest -Installer 'SkypeServerUpdateInstaller.exe' } "The Authenticode signature of $installer is not valid ($Status). Download the package again from Microsoft."
+    }
+
+    It 'refuses the installer from a zip validly signed by someone else' {
+        Mock -ModuleName PatchBot Get-AuthenticodeSignature {
+            [pscustomobject]@{ Status = 'Valid'; SignerCertificate = [pscustomobject]@{ Subject = 'CN=Contoso Ltd, O=Contoso Ltd, C=US' } }
+        }
+        $installer = Join-Path $dest 'SkypeServerUpdateInstaller.exe'
+
+        Assert-ThrowsMessage { Expand-PatchBotPackage -Path $script:Package -Destination $dest -Installer 'SkypeServerUpdateInstaller.exe' } "$installer is signed by 'CN=Contoso Ltd, O=Contoso Ltd, C=US', not by Microsoft Corporation. Use the package Microsoft publishes."
     }
 
     It 'reports a missing package and creates nothing' {

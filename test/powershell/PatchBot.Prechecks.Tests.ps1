@@ -27,7 +27,7 @@ BeforeAll {
 
 AfterAll {
     Remove-Module PatchBot -Force -ErrorAction SilentlyContinue
-    Remove-Item -LiteralPath 'function:global:whoami.exe', 'function:global:Get-CimInstance' -ErrorAction SilentlyContinue
+    Remove-Item -Path 'Function:\whoami.exe', 'Function:\Get-CimInstance' -ErrorAction SilentlyContinue
     $env:USERDOMAIN = $script:SavedEnv.USERDOMAIN
     $env:USERNAME = $script:SavedEnv.USERNAME
     $env:SystemDrive = $script:SavedEnv.SystemDrive
