@@ -53,6 +53,8 @@ export class Presenter implements RunObserver {
   private repliesFor(run: RunRecord, change: RunChange, t: Translator): Record<string, unknown>[] {
     const card = (attachment: Attachment) => ({ attachments: [attachment] });
     const replies: Record<string, unknown>[] = [];
+    // A readiness check shows everything on its one card: no step replies, failure card or summary.
+    if (run.kind === 'check') return replies;
     if (change.kind === 'step' && SETTLED.has(change.step.status)) {
       replies.push(card(this.views.stepReply(run, change.step, t)));
     }

@@ -16,6 +16,7 @@ export type { FailureCardOptions } from './failure.js';
 export { summaryCard } from './summary.js';
 export type { SummaryCardOptions } from './summary.js';
 export { helpCard } from './help.js';
+export { readinessCard } from './readiness.js';
 export { createViews } from './views.js';
 export type { ViewOptions } from './views.js';
 export { statusCard, historyCard, runnersCard } from './lists.js';

@@ -64,6 +64,8 @@ export interface PlanCardModel {
   refresh: RefreshModel | null;
   title: string;
   facts: Fact[];
+  /** What the plan card must say about this plan (version change, facts used, force, graceful, a fresh check). */
+  notes: TextLine[];
   downtime: { heading: string; window: string; typical: string; resiliency: string };
   phases: PhaseModel<PlanStepModel>[];
   state: StatusModel & { note: string };
@@ -71,6 +73,26 @@ export interface PlanCardModel {
   reason: { show: boolean; label: string; placeholder: string };
   actions: { confirm: boolean; cancel: boolean; approve: boolean; reject: boolean };
   labels: { confirm: string; cancel: string; approve: string; reject: string };
+}
+
+/** One pre-check on the readiness card. */
+export interface ReadinessItemModel {
+  icon: string;
+  title: string;
+  /** The step's last output line, its error, or "not checked yet". */
+  detail: string;
+  color: TextColor;
+}
+
+export interface ReadinessCardModel {
+  lang: string;
+  runId: number;
+  title: string;
+  subtitle: string;
+  facts: Fact[];
+  items: ReadinessItemModel[];
+  /** Checking n of N, ready, or not ready (and why). */
+  state: StatusModel & { note: string };
 }
 
 export interface ProgressStepModel {
@@ -190,6 +212,7 @@ export interface CardModels {
   status: StatusCardModel;
   history: HistoryCardModel;
   runners: RunnersCardModel;
+  readiness: ReadinessCardModel;
 }
 
 export type CardTemplateName = keyof CardModels;
@@ -204,4 +227,5 @@ export const CARD_TEMPLATE_NAMES: readonly CardTemplateName[] = [
   'status',
   'history',
   'runners',
+  'readiness',
 ];

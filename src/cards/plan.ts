@@ -9,7 +9,7 @@ import {
   runStatusModel,
   type CardOptions,
 } from './common.js';
-import type { Fact, PlanCardModel, PlanStepModel } from './models.js';
+import type { Fact, PlanCardModel, PlanStepModel, TextLine } from './models.js';
 
 /** What the plan card shows around the plan itself. Everything is optional; a bare call is a preview. */
 export interface PlanCardView extends CardOptions {
@@ -41,6 +41,7 @@ export function planCard(plan: Plan, view: PlanCardView, t: Translator): PlanCar
     refresh: runId === null ? null : refreshModel(view.refreshUserIds),
     title: runId === null ? t.t('card.plan.title', { server }) : t.t('card.run.title', { runId, server }),
     facts: planFacts(plan, view, t),
+    notes: planNotes(plan, view, t),
     downtime: downtimeNote(plan, t),
     phases: planPhases(plan, t),
     state: planState(view, decisions, t),
@@ -90,11 +91,26 @@ function planFacts(plan: Plan, view: PlanCardView, t: Translator): Fact[] {
   ];
   if (plan.request.sqlServerFqdn)
     facts.push({ title: t.t('card.fact.sql'), value: plan.request.sqlServerFqdn });
+  if (plan.package) facts.push({ title: t.t('card.fact.package'), value: plan.package.version });
   facts.push({ title: t.t('card.fact.steps'), value: String(plan.steps.length) });
   if (view.requestedBy)
     facts.push({ title: t.t('card.fact.requested-by'), value: personName(view.requestedBy) });
   return facts;
 }
+
+/** Notes are i18n keys with parameters; a parameter that is a time is shown as a local date. */
+function planNotes(plan: Plan, view: PlanCardView, t: Translator): TextLine[] {
+  return (plan.notes ?? []).map((note) => {
+    const params: Record<string, string | number> = { ...note.params };
+    for (const [key, value] of Object.entries(params)) {
+      if (typeof value === 'string' && ISO_TIME.test(value))
+        params[key] = t.formatDateTime(value, view.timeZone);
+    }
+    return { text: t.t(note.key, params) };
+  });
+}
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
 
 function stepIndex(plan: Plan, id: PlanStep['id']): number {
   return plan.steps.find((s) => s.id === id)?.index ?? 0;

@@ -6,6 +6,7 @@ import { helpCard } from './help.js';
 import { historyCard, runnersCard, statusCard } from './lists.js';
 import { planCard, planCardForRun } from './plan.js';
 import { progressCard } from './progress.js';
+import { readinessCard } from './readiness.js';
 import { renderCard } from './render.js';
 import { stepResultCard } from './step-result.js';
 import { summaryCard } from './summary.js';
@@ -39,6 +40,8 @@ export function createViews(options: ViewOptions = {}): Views {
   const approverUserIds = approvers.filter((id) => id.startsWith('29:'));
 
   function runCard(run: RunRecord, t: Translator, viewer?: Person) {
+    // A readiness check (`check <server>`) has one card from start to end, with no actions.
+    if (run.kind === 'check') return renderCard('readiness', readinessCard(run, t, { timeZone }));
     if (run.status === 'planned') {
       const showConfirm = !viewer || samePerson(viewer, run.requestedBy);
       return renderCard('plan', planCardForRun(run, { showConfirm, timeZone }, t));

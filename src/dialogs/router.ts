@@ -13,6 +13,7 @@ import type { Store } from '../store/store.js';
 import type { RunRecord } from '../store/types.js';
 import type { PendingQuestions } from './pending.js';
 import type { Turn } from './turn.js';
+import { CheckDialog } from './check-dialog.js';
 import { refusalText, UpdateDialog } from './update-dialog.js';
 import type { Views } from './views.js';
 
@@ -32,9 +33,11 @@ const HISTORY_SCAN = 500;
 /** Routes one chat message to the dialog for its command. */
 export class CommandRouter {
   private readonly update: UpdateDialog;
+  private readonly check: CheckDialog;
 
   constructor(private readonly deps: RouterDeps) {
     this.update = new UpdateDialog(deps);
+    this.check = new CheckDialog(deps);
   }
 
   async onMessage(turn: Turn, text: string): Promise<void> {
@@ -56,6 +59,8 @@ export class CommandRouter {
       case 'update':
       case 'plan':
         return this.update.start(turn, t, command);
+      case 'check':
+        return this.check.start(turn, t, command.server);
       case 'status':
         await turn.reply(await this.status(turn, t, command.target));
         return;

@@ -3,7 +3,7 @@ import { runStatusName, stepTitle, type Translator } from '../i18n/index.js';
 import { PRODUCT_FAMILIES, STEP_IDS, type ProductFamily, type StepId } from '../procedure/index.js';
 import { RUN_STATUSES, type RunStatus } from '../store/types.js';
 import type { MaintenanceWindow } from '../runs/policy.js';
-import type { Refusal, RunService } from '../runs/service.js';
+import type { Refusal, RunService, UpdateAsk } from '../runs/service.js';
 import type { PendingQuestions } from './pending.js';
 import type { Turn } from './turn.js';
 import type { Views } from './views.js';
@@ -57,7 +57,7 @@ export class UpdateDialog {
   constructor(private readonly deps: UpdateDialogDeps) {}
 
   async start(turn: Turn, t: Translator, command: UpdateCommand): Promise<void> {
-    const question = command.missing[0];
+    const question = this.stillMissing(command)[0];
     if (question) {
       this.deps.pending.set(turn.conversationId, turn.user.id, command);
       const params = { command: command.name, server: command.server ?? '' };
@@ -66,6 +66,28 @@ export class UpdateDialog {
     }
     if (command.name === 'plan') return this.preview(turn, t, command);
     return this.request(turn, t, command);
+  }
+
+  /**
+   * What the admin still has to say: the edition and the SQL Server FQDN are not asked for when
+   * the server reported them (they are taken from its facts when the plan is made).
+   */
+  private stillMissing(command: UpdateCommand): UpdateCommand['missing'] {
+    const reported = command.server ? this.deps.runs.reported(command.server) : null;
+    const edition = command.edition ?? reported?.edition ?? null;
+    const missing = command.missing.filter(
+      (q) => !(q === 'edition' && reported?.edition) && !(q === 'sql' && reported?.sqlServerFqdn),
+    );
+    // Edition taken from the facts: an Enterprise back end whose SQL Server was not reported.
+    if (
+      !command.edition &&
+      edition === 'enterprise' &&
+      !command.sqlServerFqdn &&
+      !reported?.sqlServerFqdn &&
+      !missing.includes('sql')
+    )
+      missing.push('sql');
+    return missing;
   }
 
   /**
@@ -82,8 +104,11 @@ export class UpdateDialog {
       open.edition ?? '',
       open.sqlServerFqdn ? `sql ${open.sqlServerFqdn}` : '',
       open.collocated ? 'collocated' : '',
+      open.graceful ? 'graceful' : '',
+      open.force ? 'force' : '',
     ];
-    const answer = open.missing[0] === 'sql' && !/^\s*(--?)?sql\b/i.test(text) ? `sql ${text}` : text;
+    const answer =
+      this.stillMissing(open)[0] === 'sql' && !/^\s*(--?)?sql\b/i.test(text) ? `sql ${text}` : text;
     const parsed = parseCommand(`${words.filter(Boolean).join(' ')} ${answer}`);
     if (!parsed.ok) {
       // Keep the question open so the admin can just type the corrected answer.
@@ -97,7 +122,7 @@ export class UpdateDialog {
   }
 
   private async preview(turn: Turn, t: Translator, command: UpdateCommand): Promise<void> {
-    const result = this.deps.runs.preview(toRequest(command));
+    const result = await this.deps.runs.preview(toRequest(command), turn.user);
     if (!result.ok) {
       await turn.reply(refusalText(t, result.refusal));
       return;
@@ -124,11 +149,14 @@ export class UpdateDialog {
   }
 }
 
-function toRequest(command: UpdateCommand) {
+/** The command as typed; what was left out is taken from the server's facts when planning. */
+function toRequest(command: UpdateCommand): UpdateAsk {
   return {
     server: command.server ?? '',
-    edition: command.edition ?? 'standard',
+    edition: command.edition,
     sqlServerFqdn: command.sqlServerFqdn ?? undefined,
     collocated: command.collocated,
+    graceful: command.graceful,
+    force: command.force,
   };
 }

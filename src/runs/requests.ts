@@ -1,28 +1,49 @@
 import { randomUUID } from 'node:crypto';
-import { planUpdate, type Plan, type ServerProfile, type UpdateRequest } from '../procedure/index.js';
+import type { UpdatePackage } from '../procedure/index.js';
 import { closest } from '../commands/index.js';
-import type { RunnerRecord } from '../store/store.js';
 import { ACTIVE_STATUSES, type Person, type RunRecord } from '../store/types.js';
 import { personRef, refuse, type Outcome, type Refusal, type RunContext } from './context.js';
+import { planWithFacts, type PlannedUpdate, type RegisteredRunner, type UpdateAsk } from './planning.js';
 import { mayRequest, nextAllowedTime, poolOf, windowsFor } from './policy.js';
 
 export interface RequestInput {
-  request: UpdateRequest;
+  request: UpdateAsk;
   requester: Person;
   conversationId: string;
   locale: string;
 }
 
 /** The registered runner for a server, with the profile it last reported. */
-export function runnerFor(
-  ctx: RunContext,
-  server: string,
-): (RunnerRecord & { info: NonNullable<RunnerRecord['info']> }) | null {
+export function runnerFor(ctx: RunContext, server: string): RegisteredRunner | null {
   const runner = ctx.store.runners().find((r) => r.server === server && r.info !== null);
-  return runner ? (runner as RunnerRecord & { info: NonNullable<RunnerRecord['info']> }) : null;
+  return runner ? (runner as RegisteredRunner) : null;
 }
 
-function unknownServer(ctx: RunContext, server: string) {
+/** How long a ready check counts for the plan card of a later update. */
+export const CHECK_FRESH_MS = 60 * 60_000;
+
+/** The newest succeeded check of this server and package, if it ended within CHECK_FRESH_MS. */
+export async function freshCheck(
+  ctx: RunContext,
+  server: string,
+  pkg: UpdatePackage | null,
+): Promise<RunRecord | null> {
+  if (!pkg) return null;
+  const since = ctx.deps.now().getTime() - CHECK_FRESH_MS;
+  const finished = await ctx.store.finishedRuns({ server, limit: 20 });
+  const check = finished.find(
+    (r) =>
+      r.kind === 'check' &&
+      r.status === 'succeeded' &&
+      r.plan.package?.version === pkg.version &&
+      r.plan.package.sha256 === pkg.sha256 &&
+      r.endedAt !== null &&
+      Date.parse(r.endedAt) >= since,
+  );
+  return check ?? null;
+}
+
+export function unknownServer(ctx: RunContext, server: string) {
   const known = [...new Set(ctx.store.runners().map((r) => r.server))].sort();
   const suggestion = closest(server, known);
   return refuse(suggestion ? 'bot.unknown-server.suggest' : 'bot.unknown-server', {
@@ -32,16 +53,27 @@ function unknownServer(ctx: RunContext, server: string) {
   });
 }
 
-/** Plans an update for preview (`plan`) without creating anything. */
-export function previewPlan(
+/**
+ * Plans an update from what was typed and the server's facts, without creating anything (`plan`,
+ * and the first half of `update`). A fresh ready check of the same package is noted on the plan.
+ */
+export async function previewPlan(
   ctx: RunContext,
-  request: UpdateRequest,
-): Outcome<{ plan: Plan; profile: ServerProfile }> {
-  const runner = runnerFor(ctx, request.server);
-  if (!runner) return unknownServer(ctx, request.server);
-  const planned = planUpdate(request, runner.info.profile);
-  if (!planned.ok) return refuse(`error.${planned.error.code}`, planned.error.params);
-  return { ok: true, value: { plan: planned.value, profile: runner.info.profile } };
+  ask: UpdateAsk,
+  requester: Person | null = null,
+): Promise<Outcome<PlannedUpdate>> {
+  const runner = runnerFor(ctx, ask.server);
+  if (!runner) return unknownServer(ctx, ask.server);
+  const planned = planWithFacts(ctx, runner, ask, requester);
+  if (!planned.ok) return planned;
+  const check = await freshCheck(ctx, runner.server, planned.value.plan.package ?? null);
+  if (check?.endedAt) {
+    planned.value.plan.notes = [
+      ...(planned.value.plan.notes ?? []),
+      { key: 'update.note.checked-ready', params: { time: check.endedAt, runId: check.id } },
+    ];
+  }
+  return planned;
 }
 
 /** A run that blocks another on the same server (or pool), if any. */
@@ -64,7 +96,7 @@ export function blockingRun(ctx: RunContext, server: string, exceptRunId?: numbe
 }
 
 /** A run for a server whose runner went silent would sit queued: say so instead. */
-function offlineRefusal(ctx: RunContext, server: string): Outcome<null> {
+export function offlineRefusal(ctx: RunContext, server: string): Outcome<null> {
   const runner = runnerFor(ctx, server);
   const lastSeen = runner?.lastSeenAt ? Date.parse(runner.lastSeenAt) : 0;
   if (ctx.deps.now().getTime() - lastSeen <= ctx.deps.heartbeatTimeoutMs) return { ok: true, value: null };
@@ -90,6 +122,14 @@ const REFUSAL_REASONS: Readonly<Record<string, string>> = {
   'bot.run-exists': 'run-exists',
   'bot.pool-busy': 'pool-busy',
   'bot.maintenance-window': 'maintenance-window',
+  'update.nothing-to-do': 'nothing-to-do',
+  'update.downgrade': 'downgrade',
+  'update.force-not-allowed': 'force-not-approver',
+  'update.edition-mismatch': 'edition-mismatch',
+  'update.sql-mismatch': 'sql-mismatch',
+  'update.collocated-mismatch': 'collocated-mismatch',
+  'update.edition-unknown': 'edition-unknown',
+  'update.no-package': 'no-package',
 };
 
 export function refusalReason(refusal: Refusal): string {
@@ -117,7 +157,7 @@ export async function requestUpdate(ctx: RunContext, input: RequestInput): Promi
   const { requester, request } = input;
   if (!mayRequest(ctx.deps.policy, requester))
     return refuseRequest(ctx, input, refuse('bot.not-allowed.request'));
-  const preview = previewPlan(ctx, request);
+  const preview = await previewPlan(ctx, request, requester);
   if (!preview.ok) return refuseRequest(ctx, input, preview);
   for (const check of [
     () => offlineRefusal(ctx, request.server),
@@ -128,7 +168,7 @@ export async function requestUpdate(ctx: RunContext, input: RequestInput): Promi
     if (!outcome.ok) return refuseRequest(ctx, input, outcome);
   }
 
-  const { plan, profile } = preview.value;
+  const { plan, profile, facts, forced } = preview.value;
   const now = ctx.nowIso();
   const run: RunRecord = {
     id: await ctx.store.nextRunId(),
@@ -156,7 +196,13 @@ export async function requestUpdate(ctx: RunContext, input: RequestInput): Promi
     cancelRequested: null,
     cardActivityId: null,
   };
-  await ctx.auditRun(run, 'request', personRef(requester), { request: plan.request });
+  await ctx.auditRun(run, 'request', personRef(requester), {
+    request: plan.request,
+    installedVersion: facts?.installedVersion ?? null,
+    packageVersion: plan.package?.version ?? null,
+    // Re-installing the version the server runs, allowed because the requester is an approver.
+    ...(forced ? { force: 'same-version', approver: true } : {}),
+  });
   await ctx.store.saveRun(run);
   return { ok: true, value: run };
 }

@@ -26,6 +26,14 @@ function statusAfter(run: RunRecord, result: StepResult): RunStatus {
   }
 }
 
+/**
+ * A readiness check that found a problem has done its job: it ends (aborted, with the failed
+ * step on its card) instead of waiting for Retry / Abort and holding the server.
+ */
+function forRun(run: RunRecord, status: RunStatus): RunStatus {
+  return run.kind === 'check' && (status === 'failed' || status === 'interrupted') ? 'aborted' : status;
+}
+
 /** Records one step result from the runner and moves the run on. Idempotent per (run, step, attempt). */
 export async function applyResult(
   ctx: RunContext,
@@ -79,7 +87,7 @@ export async function applyResult(
   // The result and where it takes the run are saved in one write with their messages: saved
   // apart, a crash between them would leave a run whose last result is in but which never ends.
   const changes: RunChange[] = [{ kind: 'step', step }];
-  const next = statusAfter(run, result);
+  const next = forRun(run, statusAfter(run, result));
   if (next === 'failed' && result.rebootRequired && ['succeeded', 'skipped'].includes(result.status))
     step.rebootRequired = true;
   // A result for a step before the one cut off (delivered late, e.g. by a restarted runner)
@@ -125,7 +133,7 @@ export async function sweep(ctx: RunContext, startedAt: Date): Promise<void> {
           run.steps.find((s) => s.status === 'pending');
         if (current) current.status = 'interrupted';
         await ctx.auditRun(run, 'interrupted', { system: true }, { step: current?.stepId ?? null });
-        await ctx.setStatus(run, 'interrupted');
+        await ctx.setStatus(run, forRun(run, 'interrupted'));
         continue;
       }
     }
@@ -164,7 +172,7 @@ async function failNotPickedUp(ctx: RunContext, run: RunRecord, runner: RunnerRe
     } satisfies Partial<StepRecord>);
     changes.push({ kind: 'step', step });
   }
-  changes.push(ctx.changeStatus(run, 'failed'));
+  changes.push(ctx.changeStatus(run, forRun(run, 'failed')));
   await ctx.commit(run, changes);
 }
 

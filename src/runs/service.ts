@@ -1,9 +1,11 @@
-import type { Plan, ServerProfile, UpdateRequest } from '../procedure/index.js';
-import type { RunRecord } from '../store/types.js';
+import type { Edition } from '../procedure/index.js';
+import type { Person, RunRecord } from '../store/types.js';
 import { abortRun, cancelRun, confirmRun, decideRun, dismissPlan, retryRun, type Actor } from './actions.js';
 import { RunContext, type Outcome, type RunChange, type RunDeps, type RunObserver } from './context.js';
 import { Dispatcher } from './dispatch.js';
-import { previewPlan, requestUpdate, type RequestInput } from './requests.js';
+import { requestCheck, startCheck, type CheckInput } from './checks.js';
+import { reportedEdition, type PlannedUpdate, type UpdateAsk } from './planning.js';
+import { previewPlan, requestUpdate, runnerFor, type RequestInput } from './requests.js';
 import { sweep } from './results.js';
 
 /**
@@ -35,8 +37,26 @@ export class RunService {
     this.startedAt = deps.now();
   }
 
-  preview(request: UpdateRequest): Outcome<{ plan: Plan; profile: ServerProfile }> {
-    return previewPlan(this.ctx, request);
+  /** `plan`: the plan the same `update` would show; `requester` decides whether `force` is allowed. */
+  preview(request: UpdateAsk, requester: Person | null = null): Promise<Outcome<PlannedUpdate>> {
+    return previewPlan(this.ctx, request, requester);
+  }
+
+  /** What a server reported about itself that a command may leave out (null: no runner). */
+  reported(server: string): { edition: Edition | null; sqlServerFqdn: string | null } | null {
+    const runner = runnerFor(this.ctx, server);
+    if (!runner) return null;
+    return { edition: reportedEdition(runner), sqlServerFqdn: runner.facts?.sqlServerFqdn ?? null };
+  }
+
+  /** `check <server>`: a readiness check run, queued at once (nothing stops, nothing to confirm). */
+  check(input: CheckInput): Promise<Outcome<RunRecord>> {
+    return this.ctx.exclusive(() => requestCheck(this.ctx, input));
+  }
+
+  /** Queues a check once its card is in the chat (see requestCheck). */
+  startCheck(runId: number): Promise<Outcome<RunRecord>> {
+    return this.ctx.exclusive(() => startCheck(this.ctx, runId));
   }
 
   request(input: RequestInput): Promise<Outcome<RunRecord>> {
@@ -87,4 +107,6 @@ export class RunService {
 }
 
 export type { Actor } from './actions.js';
+export type { UpdateAsk } from './planning.js';
+export type { CheckInput } from './checks.js';
 export type { Outcome, Refusal, RunChange, RunObserver } from './context.js';

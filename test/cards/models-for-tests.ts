@@ -5,6 +5,7 @@ import {
   planCard,
   planCardForRun,
   progressCard,
+  readinessCard,
   runnersCard,
   statusCard,
   stepResultCard,
@@ -14,6 +15,7 @@ import {
 } from '../../src/cards/index.js';
 import type { Translator } from '../../src/i18n/index.js';
 import type { Plan } from '../../src/procedure/index.js';
+import type { RunRecord, StepRecord } from '../../src/store/types.js';
 import {
   at,
   awaitingRun,
@@ -54,7 +56,42 @@ export function modelsFor(plan: Plan, t: Translator): { [N in CardTemplateName]:
     ),
     history: historyCard([succeededRun(plan), rejected], t),
     runners: runnersCard(RUNNERS, nowAt(20), t),
+    readiness: readinessCard(checkRun(plan, 'running'), t),
   };
+}
+
+/** A readiness check of the plan's prestage steps: running (half done), ready, or not ready. */
+export function checkRun(plan: Plan, outcome: 'running' | 'ready' | 'not-ready'): RunRecord {
+  const prestage = plan.steps.filter((s) => s.phase === 'prestage');
+  const checkPlan = { ...plan, steps: prestage };
+  const half = Math.floor(prestage.length / 2);
+  const steps: StepRecord[] = prestage.map((s, i) => {
+    const done = outcome === 'ready' || i < half;
+    const failed = outcome === 'not-ready' && i === half;
+    return {
+      stepId: s.id,
+      index: i,
+      attempt: 1,
+      status: failed
+        ? 'failed'
+        : done
+          ? 'succeeded'
+          : outcome === 'running' && i === half
+            ? 'running'
+            : 'pending',
+      ...(done ? { stdout: `${s.id} ok\nchecked`, startedAt: at(1), endedAt: at(2) } : {}),
+      ...(failed ? { errorExcerpt: 'Another management shell is open (PID 4242).', endedAt: at(3) } : {}),
+    };
+  });
+  const status = outcome === 'running' ? 'running' : outcome === 'ready' ? 'succeeded' : 'aborted';
+  return baseRun(checkPlan, {
+    kind: 'check',
+    status,
+    approvalsRequired: 0,
+    startedAt: at(1),
+    endedAt: outcome === 'running' ? null : at(4),
+    steps,
+  });
 }
 
 /** Further variations each template must also render cleanly. */
@@ -77,5 +114,6 @@ export function variationsFor(plan: Plan, t: Translator): { [N in CardTemplateNa
     status: [statusCard([], nowAt(0), t)],
     history: [historyCard([], t, { server: 'backend01' })],
     runners: [runnersCard([], nowAt(0), t)],
+    readiness: [readinessCard(checkRun(plan, 'ready'), t), readinessCard(checkRun(plan, 'not-ready'), t)],
   };
 }
