@@ -9,7 +9,15 @@ import {
 import { planNotes } from './notes.js';
 import { fail, ok, type Result } from './errors.js';
 import { PRODUCTS } from './products.js';
-import type { DatabaseVariant, Edition, Plan, PlanStep, ServerProfile, UpdateRequest } from './types.js';
+import type {
+  DatabaseVariant,
+  Edition,
+  Plan,
+  PlanStep,
+  ServerProfile,
+  UpdatePackage,
+  UpdateRequest,
+} from './types.js';
 import { EDITIONS, PRODUCT_FAMILIES } from './types.js';
 import {
   validateFileName,
@@ -22,6 +30,41 @@ import {
 
 /** Checks a runner's description of its server; the runner refuses to start on a bad one. */
 export function validateProfile(profile: ServerProfile): Result<ServerProfile> {
+  const base = validateProfileBase(profile);
+  if (!base.ok) return base;
+  const pkg = validatePackage(profile.package);
+  if (!pkg.ok) return pkg;
+  return ok({ ...base.value, package: pkg.value });
+}
+
+/**
+ * A profile whose package may be absent (what a runner without a local override reports, see
+ * RunnerInfo in src/protocol/messages.ts); a package that is present is checked in full.
+ */
+export function validateReportedProfile<
+  P extends Omit<ServerProfile, 'package'> & { package?: UpdatePackage },
+>(profile: P): Result<P> {
+  const base = validateProfileBase(profile);
+  if (!base.ok) return base;
+  if (profile.package === undefined) return ok(base.value);
+  const pkg = validatePackage(profile.package);
+  if (!pkg.ok) return pkg;
+  return ok({ ...base.value, package: pkg.value });
+}
+
+/** An update package: source, file name, hash and version; the hash comes back upper-cased. */
+export function validatePackage(pkg: UpdatePackage): Result<UpdatePackage> {
+  const checks = [
+    validatePackageSource(pkg.source),
+    validateFileName(pkg.fileName),
+    validateSha256(pkg.sha256),
+    validateVersion(pkg.version),
+  ];
+  for (const check of checks) if (!check.ok) return check;
+  return ok({ ...pkg, sha256: pkg.sha256.toUpperCase() });
+}
+
+function validateProfileBase<P extends Omit<ServerProfile, 'package'>>(profile: P): Result<P> {
   const server = validateHostName(profile.server);
   if (!server.ok) return server;
   if (!PRODUCT_FAMILIES.includes(profile.product)) {
@@ -34,25 +77,14 @@ export function validateProfile(profile: ServerProfile): Result<ServerProfile> {
       value: String(profile.edition),
     });
   }
-  const checks = [
-    validatePackageSource(profile.package.source),
-    validateFileName(profile.package.fileName),
-    validateSha256(profile.package.sha256),
-    validateVersion(profile.package.version),
-    validateLocalFolder(profile.stagingDir),
-  ];
-  for (const check of checks) if (!check.ok) return check;
+  const folder = validateLocalFolder(profile.stagingDir);
+  if (!folder.ok) return folder;
   if (!Number.isInteger(profile.minFreeGb) || profile.minFreeGb < 1 || profile.minFreeGb > 1000) {
     return fail('invalid-free-space', 'The free-space minimum must be a whole number of GB from 1 to 1000.', {
       value: String(profile.minFreeGb),
     });
   }
-  return ok({
-    ...profile,
-    server: server.value,
-    package: { ...profile.package, sha256: profile.package.sha256.toUpperCase() },
-    stagingDir: profile.stagingDir.replace(/\\+$/, ''),
-  });
+  return ok({ ...profile, server: server.value, stagingDir: profile.stagingDir.replace(/\\+$/, '') });
 }
 
 /** Picks the Install-CsDatabase parameter set (article step 11) or says why the request is inconsistent. */

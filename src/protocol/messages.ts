@@ -75,11 +75,20 @@ export interface StepResult {
   declined?: string;
 }
 
+/**
+ * The profile a runner reports. `package` is present only when the runner has a local override
+ * (PATCHBOT_PACKAGE_* in runner.env): the bot then plans with that package, since the runner
+ * declines any other ('package-not-local-override'). Without it the bot plans with its own
+ * catalog and the runner checks the job's package against its allowed sources. Runners older than
+ * the catalog always send a package; they run only that one, so the bot treats it as an override.
+ */
+export type ReportedProfile = Omit<ServerProfile, 'package'> & { package?: UpdatePackage };
+
 /** What a runner tells the bot about itself on every heartbeat. */
 export interface RunnerInfo {
   runnerId: string;
   version: string;
-  profile: ServerProfile;
+  profile: ReportedProfile;
 }
 
 export interface Heartbeat {

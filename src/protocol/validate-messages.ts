@@ -1,15 +1,13 @@
 import {
   EDITIONS,
   PRODUCT_FAMILIES,
+  STEP_CATALOG,
   STEP_IDS,
-  fail,
-  ok,
-  preview,
-  validateHostName,
-  validateProfile,
+  validatePackage,
+  validateReportedProfile,
   type Result,
-  type ServerProfile,
   type StepId,
+  type UpdatePackage,
   type UpdateRequest,
 } from '../procedure/index.js';
 import {
@@ -19,10 +17,25 @@ import {
   type Heartbeat,
   type HeartbeatAnswer,
   type Job,
+  type ReportedProfile,
   type RunnerInfo,
   type StepResult,
 } from './messages.js';
+import {
+  finite,
+  flag,
+  guard,
+  hostName,
+  integer,
+  Invalid,
+  isoTime,
+  list,
+  member,
+  record,
+  text,
+} from './read.js';
 import { RUNNER_ID_PATTERN } from './signing.js';
+import { readServerFacts } from './validate-facts.js';
 
 /**
  * The runner API's request and answer bodies, and strict validators for every one of them. Both
@@ -98,9 +111,10 @@ export const validateStepResult = (value: unknown): Result<StepResult> =>
 
 export const validateHeartbeat = (value: unknown): Result<Heartbeat> =>
   guard(() => {
-    const o = record(value, 'body', ['info', 'runId', 'stepId']);
+    const o = record(value, 'body', ['info', 'runId', 'stepId'], ['facts']);
     return {
       info: readRunnerInfo(o.info, 'body.info'),
+      ...(Object.hasOwn(o, 'facts') ? { facts: readServerFacts(o.facts, 'body.facts') } : {}),
       runId: o.runId === null ? null : integer(o.runId, 'body.runId', 1, Number.MAX_SAFE_INTEGER),
       stepId: o.stepId === null ? null : member(o.stepId, 'body.stepId', STEP_IDS),
     };
@@ -182,31 +196,52 @@ function readRunnerInfo(value: unknown, where: string): RunnerInfo {
   };
 }
 
-function readProfile(value: unknown, where: string): ServerProfile {
-  const o = record(value, where, ['server', 'product', 'package', 'stagingDir', 'minFreeGb'], ['edition']);
-  const pkg = record(o.package, `${where}.package`, ['source', 'fileName', 'sha256', 'version']);
-  const shaped: ServerProfile = {
+function readProfile(value: unknown, where: string): ReportedProfile {
+  const o = record(value, where, ['server', 'product', 'stagingDir', 'minFreeGb'], ['edition', 'package']);
+  const shaped: ReportedProfile = {
     server: text(o.server, `${where}.server`, 253),
     product: member(o.product, `${where}.product`, PRODUCT_FAMILIES),
-    package: {
-      source: text(pkg.source, `${where}.package.source`, 1000),
-      fileName: text(pkg.fileName, `${where}.package.fileName`, 200),
-      sha256: text(pkg.sha256, `${where}.package.sha256`, 64),
-      version: text(pkg.version, `${where}.package.version`, 40),
-    },
     stagingDir: text(o.stagingDir, `${where}.stagingDir`, 1000),
     minFreeGb: integer(o.minFreeGb, `${where}.minFreeGb`, 1, 1000),
   };
   if (Object.hasOwn(o, 'edition')) shaped.edition = member(o.edition, `${where}.edition`, EDITIONS);
+  if (Object.hasOwn(o, 'package')) shaped.package = readPackage(o.package, `${where}.package`);
   // The domain owns the content rules (host names, paths, hash); reuse them rather than restate them.
-  const checked = validateProfile(shaped);
+  const checked = validateReportedProfile(shaped);
   if (!checked.ok) throw new Invalid(where, checked.error.message);
   return checked.value;
 }
 
+function readPackage(value: unknown, where: string): UpdatePackage {
+  const pkg = record(value, where, ['source', 'fileName', 'sha256', 'version']);
+  const checked = validatePackage({
+    source: text(pkg.source, `${where}.source`, 1000),
+    fileName: text(pkg.fileName, `${where}.fileName`, 200),
+    sha256: text(pkg.sha256, `${where}.sha256`, 64),
+    version: text(pkg.version, `${where}.version`, 40),
+  });
+  if (!checked.ok) throw new Invalid(where, checked.error.message);
+  return checked.value;
+}
+
+const PRESTAGE: ReadonlySet<string> = new Set(
+  STEP_CATALOG.filter((s) => s.phase === 'prestage').map((s) => s.id),
+);
+
 function readJob(value: unknown, where: string): Job {
-  const o = record(value, where, ['runId', 'attempt', 'server', 'request', 'steps', 'startIndex'], ['key']);
+  const o = record(
+    value,
+    where,
+    ['runId', 'attempt', 'server', 'request', 'steps', 'startIndex'],
+    ['key', 'kind', 'package'],
+  );
   const steps = list(o.steps, `${where}.steps`, 1, MAX_STEPS_PER_JOB, (v, w) => member(v, w, STEP_IDS));
+  const kind = Object.hasOwn(o, 'kind')
+    ? member(o.kind, `${where}.kind`, ['update', 'check'] as const)
+    : undefined;
+  // The readiness check never reaches downtime: a check job naming a later step is refused whole.
+  if (kind === 'check' && steps.some((id) => !PRESTAGE.has(id)))
+    throw new Invalid(`${where}.steps`, 'a check job may name only steps before downtime');
   return {
     ...(Object.hasOwn(o, 'key') ? { key: jobKey(o.key, `${where}.key`) } : {}),
     runId: integer(o.runId, `${where}.runId`, 1, Number.MAX_SAFE_INTEGER),
@@ -215,18 +250,31 @@ function readJob(value: unknown, where: string): Job {
     request: readUpdateRequest(o.request, `${where}.request`),
     steps,
     startIndex: integer(o.startIndex, `${where}.startIndex`, 0, steps.length - 1),
+    ...(kind === undefined ? {} : { kind }),
+    ...(Object.hasOwn(o, 'package') ? { package: readPackage(o.package, `${where}.package`) } : {}),
   };
 }
 
+const REQUEST_OPTIONAL = [
+  'sqlServerFqdn',
+  'collocated',
+  'graceful',
+  'force',
+  'poolFqdn',
+  'mirrored',
+] as const;
+
 function readUpdateRequest(value: unknown, where: string): UpdateRequest {
-  const o = record(value, where, ['server', 'edition'], ['sqlServerFqdn', 'collocated']);
+  const o = record(value, where, ['server', 'edition'], REQUEST_OPTIONAL);
   const request: UpdateRequest = {
     server: hostName(o.server, `${where}.server`, 'server'),
     edition: member(o.edition, `${where}.edition`, EDITIONS),
   };
   if (Object.hasOwn(o, 'sqlServerFqdn'))
     request.sqlServerFqdn = hostName(o.sqlServerFqdn, `${where}.sqlServerFqdn`, 'sql');
-  if (Object.hasOwn(o, 'collocated')) request.collocated = flag(o.collocated, `${where}.collocated`);
+  if (Object.hasOwn(o, 'poolFqdn')) request.poolFqdn = hostName(o.poolFqdn, `${where}.poolFqdn`, 'pool');
+  for (const name of ['collocated', 'graceful', 'force', 'mirrored'] as const)
+    if (Object.hasOwn(o, name)) request[name] = flag(o[name], `${where}.${name}`);
   return request;
 }
 
@@ -239,102 +287,4 @@ function readAck(value: unknown, where: string): ResultAck {
     attempt: integer(o.attempt, `${where}.attempt`, 0, 1_000_000),
     outcome: member(o.outcome, `${where}.outcome`, ['accepted', 'duplicate'] as const),
   };
-}
-
-/** Thrown only inside this module, to keep each reader linear; guard() turns it into a value. */
-class Invalid extends Error {
-  constructor(
-    readonly where: string,
-    readonly problem: string,
-  ) {
-    super(`${where}: ${problem}`);
-  }
-}
-
-function guard<T>(read: () => T): Result<T> {
-  try {
-    return ok(read());
-  } catch (error) {
-    if (error instanceof Invalid) {
-      return fail('invalid-message', `${error.where}: ${error.problem}.`, { path: error.where });
-    }
-    // Exotic inputs (a Proxy, a throwing getter) cannot come from JSON.parse; refuse them all the same.
-    return fail('invalid-message', 'The message could not be read.', {});
-  }
-}
-
-function record(
-  value: unknown,
-  where: string,
-  required: readonly string[],
-  optional: readonly string[] = [],
-): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new Invalid(where, 'expected an object');
-  for (const key of Object.keys(value)) {
-    if (!required.includes(key) && !optional.includes(key))
-      throw new Invalid(where, `unexpected field "${preview(key)}"`);
-  }
-  for (const key of required)
-    if (!Object.hasOwn(value, key)) throw new Invalid(where, `missing field "${key}"`);
-  return value as Record<string, unknown>;
-}
-
-function text(value: unknown, where: string, maxChars: number): string {
-  if (typeof value !== 'string') throw new Invalid(where, 'expected a string');
-  if (value.length > maxChars) throw new Invalid(where, `longer than ${maxChars} characters`);
-  return value;
-}
-
-function finite(value: unknown, where: string, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value))
-    throw new Invalid(where, 'expected a finite number');
-  if (value < min || value > max) throw new Invalid(where, `expected a number from ${min} to ${max}`);
-  return value;
-}
-
-function integer(value: unknown, where: string, min: number, max: number): number {
-  const n = finite(value, where, min, max);
-  if (!Number.isInteger(n)) throw new Invalid(where, 'expected a whole number');
-  return n;
-}
-
-function flag(value: unknown, where: string): boolean {
-  if (typeof value !== 'boolean') throw new Invalid(where, 'expected true or false');
-  return value;
-}
-
-function member<T extends string>(value: unknown, where: string, allowed: readonly T[]): T {
-  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw new Invalid(where, `expected one of ${allowed.join(', ')}`);
-  }
-  return value as T;
-}
-
-function list<T>(
-  value: unknown,
-  where: string,
-  min: number,
-  max: number,
-  item: (value: unknown, where: string) => T,
-): T[] {
-  if (!Array.isArray(value)) throw new Invalid(where, 'expected an array');
-  if (value.length < min || value.length > max) throw new Invalid(where, `expected ${min} to ${max} items`);
-  // Indexed rather than .map(), which would skip the holes of a sparse array.
-  return Array.from({ length: value.length }, (_, i) => item(value[i], `${where}[${i}]`));
-}
-
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
-
-function isoTime(value: unknown, where: string): string {
-  const s = text(value, where, 40);
-  if (!ISO_TIME.test(s) || !Number.isFinite(Date.parse(s)))
-    throw new Invalid(where, 'expected an ISO 8601 time');
-  return s;
-}
-
-function hostName(value: unknown, where: string, what: 'server' | 'sql'): string {
-  const checked = validateHostName(text(value, where, 253), what);
-  if (!checked.ok) throw new Invalid(where, checked.error.message);
-  return checked.value;
 }

@@ -1,4 +1,4 @@
-import { validateProfile } from '../procedure/index.js';
+import { validateReportedProfile, type UpdateRequest } from '../procedure/index.js';
 import type { RegisteredRunner, RunnerBackend } from '../bot/runner-backend.js';
 import type { Heartbeat, HeartbeatAnswer, Job, StepResult } from '../protocol/messages.js';
 import type { RunRecord, RunStatus } from '../store/types.js';
@@ -65,14 +65,13 @@ export class Dispatcher implements RunnerBackend {
       runId: run.id,
       attempt: run.attempt,
       server: run.server,
-      request: {
-        server: run.plan.request.server,
-        edition: run.plan.request.edition,
-        sqlServerFqdn: run.plan.request.sqlServerFqdn ?? undefined,
-        collocated: run.plan.request.collocated,
-      },
+      request: jobRequest(run),
+      // A check run's plan holds only the steps before downtime, so its job names only those.
       steps: run.plan.steps.map((s) => s.id),
       startIndex,
+      kind: run.kind ?? 'update',
+      // Plans stored before the package catalog have none: the runner then uses its local override.
+      ...(run.plan.package ? { package: run.plan.package } : {}),
     };
   }
 
@@ -106,7 +105,7 @@ export class Dispatcher implements RunnerBackend {
   ): Promise<HeartbeatAnswer | 'forbidden' | 'not-dispatched'> {
     const runner = this.ctx.store.getRunner(runnerId);
     if (!runner) return 'forbidden';
-    const profile = validateProfile(beat.info.profile);
+    const profile = validateReportedProfile(beat.info.profile);
     if (!profile.ok || profile.value.server !== runner.server) return 'forbidden';
     let run: RunRecord | undefined;
     if (beat.runId !== null) {
@@ -122,6 +121,8 @@ export class Dispatcher implements RunnerBackend {
     await this.ctx.store.noteRunnerSeen(runnerId, {
       lastSeenAt: this.ctx.nowIso(),
       info: { ...beat.info, profile: profile.value },
+      // Only a beat that carries facts replaces them; the runner sends them when they changed.
+      ...(beat.facts ? { facts: beat.facts } : {}),
     });
     if (wasOffline)
       await this.ctx.audit({
@@ -172,4 +173,22 @@ export class Dispatcher implements RunnerBackend {
     const run = this.ctx.store.getRun(runId);
     return runner && run && run.server === runner.server ? run : undefined;
   }
+}
+
+/**
+ * The request as the plan resolved it, in the shape a job carries: JSON has no undefined, and a
+ * runner older than an option refuses a field it does not know, so an option that is off is left out.
+ */
+function jobRequest(run: RunRecord): UpdateRequest {
+  const r = run.plan.request;
+  return {
+    server: r.server,
+    edition: r.edition,
+    ...(r.sqlServerFqdn ? { sqlServerFqdn: r.sqlServerFqdn } : {}),
+    collocated: r.collocated,
+    ...(r.graceful ? { graceful: true } : {}),
+    ...(r.force ? { force: true } : {}),
+    ...(r.poolFqdn ? { poolFqdn: r.poolFqdn } : {}),
+    ...(r.mirrored ? { mirrored: true } : {}),
+  };
 }

@@ -277,7 +277,7 @@ describe('running, cancel, retry, abort', () => {
     await service.dispatcher.heartbeat('rn-backend01', {
       info: store.getRunner('rn-backend01')!.info!,
       runId: run.id,
-      stepId: 'precheck.role',
+      stepId: run.plan.steps[0]!.id,
     });
     advance(61_000);
     await service.sweep();
