@@ -422,6 +422,16 @@ Describe 'Stop-PatchBotIis and Start-PatchBotIis' {
 }
 
 Describe 'Update-PatchBotDatabase' {
+    BeforeAll {
+        # The report goes to the account's temp folder, named by $env:TEMP as on Windows.
+        $script:SavedTemp = $env:TEMP
+        $env:TEMP = 'TestDrive:'
+    }
+
+    AfterAll {
+        $env:TEMP = $script:SavedTemp
+    }
+
     BeforeEach {
         $script:Updated = $false
         Mock -ModuleName PatchBot Test-CsDatabase {
@@ -430,7 +440,7 @@ Describe 'Update-PatchBotDatabase' {
         }
         Mock -ModuleName PatchBot Install-CsDatabase {
             $script:Updated = $true
-            [System.IO.File]::WriteAllText($Report, '<html><body><h1>Install-CsDatabase</h1><p>rtcxds: updated &amp; verified</p><p>Completed successfully.</p></body></html>')
+            [System.IO.File]::WriteAllText((Resolve-Path -LiteralPath TestDrive:).ProviderPath + '/' + (Split-Path -Leaf $Report), '<html><body><h1>Install-CsDatabase</h1><p>rtcxds: updated &amp; verified</p><p>Completed successfully.</p></body></html>')
             'Updating databases ...'
         }
     }
@@ -452,7 +462,7 @@ Describe 'Update-PatchBotDatabase' {
             'rtcab: installed 62.42.2, expected 62.42.2',
             'Test-CsDatabase: done.'
         )
-        $report | Should -BeLike '*PatchBot-Install-CsDatabase-*.html'
+        $report | Should -Match '^TestDrive:\\PatchBot-Install-CsDatabase-\d{8}-\d{6}\.html$'
         Should -Invoke -ModuleName PatchBot Test-CsDatabase -Times 2 -Exactly -ParameterFilter { $LocalService -and -not $ConfiguredDatabases }
         Should -Invoke -ModuleName PatchBot Install-CsDatabase -Times 1 -Exactly -ParameterFilter { $Update -and $LocalDatabases -and -not $ConfiguredDatabases -and $Report -eq $report }
         Remove-Item -LiteralPath $report
@@ -472,6 +482,20 @@ Describe 'Update-PatchBotDatabase' {
         }
     }
 
+    It 'puts the report into .NET''s temp folder where TEMP is not set' {
+        $env:TEMP = ''
+        try {
+            Mock -ModuleName PatchBot Install-CsDatabase { $script:Updated = $true }
+            $expected = [System.IO.Path]::GetTempPath().TrimEnd('\', '/') + '\PatchBot-Install-CsDatabase-*.html'
+
+            Update-PatchBotDatabase -Variant standard | Select-Object -Last 1 | Should -BeExactly 'Test-CsDatabase: done.'
+            Should -Invoke -ModuleName PatchBot Install-CsDatabase -Times 1 -Exactly -ParameterFilter { $Report -like $expected }
+        }
+        finally {
+            $env:TEMP = 'TestDrive:'
+        }
+    }
+
     It 'says "up to date" first when nothing is behind, and still runs the update' {
         $script:Updated = $true
         Mock -ModuleName PatchBot Install-CsDatabase { }
@@ -485,7 +509,7 @@ Describe 'Update-PatchBotDatabase' {
 
     It 'fails with the cmdlet''s reason and the report''s summary when Install-CsDatabase fails' {
         Mock -ModuleName PatchBot Install-CsDatabase {
-            [System.IO.File]::WriteAllText($Report, '<p>Error: the database rtcxds is mirrored.</p>')
+            [System.IO.File]::WriteAllText((Resolve-Path -LiteralPath TestDrive:).ProviderPath + '/' + (Split-Path -Leaf $Report), '<p>Error: the database rtcxds is mirrored.</p>')
             throw 'Install-CsDatabase: the database is mirrored.'
         }
 
@@ -502,7 +526,7 @@ Describe 'Update-PatchBotDatabase' {
 
         $run = Invoke-Step { Update-PatchBotDatabase -Variant standard }
 
-        $run.Thrown | Should -BeLike 'Test-CsDatabase after the update: still behind: rtcxds. See the report *PatchBot-Install-CsDatabase-*.html, then run the database update again.'
+        $run.Thrown | Should -BeLike 'Test-CsDatabase after the update: still behind: rtcxds. See the report TestDrive:\PatchBot-Install-CsDatabase-*.html, then run the database update again.'
     }
 
     It 'refuses a Standard Edition update with -SqlServerFqdn, and an Enterprise one without it' {

@@ -269,10 +269,10 @@ function Get-LogSnapshot {
 }
 
 function Write-LogTail {
-    # The last lines of each log file, each under its name.
-    param([object[]] $Files, [int] $Lines = 20)
+    # The last lines of each log file, each under its name in the installer's folder as given.
+    param([object[]] $Files, [string] $Prefix, [int] $Lines = 20)
     foreach ($file in $Files) {
-        Write-Output "--- last lines of $($file.FullName) ---"
+        Write-Output "--- last lines of $Prefix$($file.Name) ---"
         @(Get-Content -LiteralPath $file.FullName -Tail $Lines -ErrorAction SilentlyContinue) | ForEach-Object { Write-Output "$_" }
     }
 }
@@ -364,8 +364,9 @@ function Get-DatabaseTestLine {
 }
 
 function Test-DatabaseBehind {
+    # Test-CsDatabase's own verdict for the database.
     param($Row)
-    -not $Row.Succeed -or "$($Row.InstalledVersion)" -ne "$($Row.ExpectedVersion)"
+    -not $Row.Succeed
 }
 
 function Read-ReportText {
@@ -632,7 +633,8 @@ function Install-PatchBotUpdate {
     $before = Get-LogSnapshot -Folder $folder
     $process = Start-Process -FilePath $Installer -ArgumentList '/silentmode' -Wait -PassThru
     $code = [int] $process.ExitCode
-    Write-LogTail -Files @(Get-NewLogFile -Folder $folder -Before $before)
+    $prefix = $Installer.Substring(0, $Installer.Length - (Split-Path -Leaf $Installer).Length)
+    Write-LogTail -Files @(Get-NewLogFile -Folder $folder -Before $before) -Prefix $prefix
     # The runner reads the exit code from $LASTEXITCODE, as for any native program.
     $global:LASTEXITCODE = $code
     switch ($code) {
@@ -923,7 +925,11 @@ function Update-PatchBotDatabase {
         Write-Output 'Test-CsDatabase: up to date.'
     }
     $stamp = [datetime]::Now.ToString('yyyyMMdd-HHmmss', [Globalization.CultureInfo]::InvariantCulture)
-    $report = Join-Path ([System.IO.Path]::GetTempPath()) "PatchBot-Install-CsDatabase-$stamp.html"
+    $temp = $env:TEMP
+    if (-not $temp) {
+        $temp = [System.IO.Path]::GetTempPath()
+    }
+    $report = $temp.TrimEnd('\', '/') + '\' + "PatchBot-Install-CsDatabase-$stamp.html"
     $install['Report'] = $report
     $failure = $null
     try {
