@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ServerFacts } from '../../src/procedure/index.js';
 import type { UpdateAsk } from '../../src/runs/service.js';
 import type { Store } from '../../src/store/store.js';
+import type { RunRecord } from '../../src/store/types.js';
 import { profile } from '../procedure/fixtures.js';
 import { ALEX, BEA, CONVERSATION, EVE, makeService } from './support.js';
 
@@ -305,11 +306,7 @@ describe('check <server>', () => {
   });
 });
 
-function result(
-  run: import('../../src/store/types.js').RunRecord,
-  index: number,
-  status: 'succeeded' | 'failed',
-) {
+function result(run: RunRecord, index: number, status: 'succeeded' | 'failed') {
   const step = run.plan.steps[index]!;
   return {
     key: run.jobKey,
