@@ -4,7 +4,12 @@
 # rules and refusals as the TypeScript stand-in (src/lab/host/cs-commands.ts); the texts of the
 # refusals are the simulator's own. Needs LabWindows.psm1 (imported -Global by the lab set-up).
 
+# The back-end databases Test-CsDatabase and Get-CsDatabaseMirrorState list (collocated stores left out).
+$script:LabDatabases = @('xds', 'lis', 'rtcxds', 'rtcshared', 'rtcab', 'rgsconfig', 'rgsdyn', 'cpsdyn')
+$script:NotMirrored = 'DatabaseInaccessibleOrMirroringNotEnabled'
+
 function Get-CsServerPatchVersion {
+    # Exported only while conditions.serverPatchVersionCmdlet (see the module files).
     [CmdletBinding()]
     param()
     $state = Read-LabState
@@ -12,25 +17,32 @@ function Get-CsServerPatchVersion {
         [pscustomobject]@{
             ComputerName  = "$($state['server']).contoso.local"
             ComponentName = $component
-            Version       = $state['installedVersion']
+            Version       = Get-LabComponentVersion -State $state -Component $component
         }
     }
+}
+
+function Get-LabCsServiceNames {
+    # The Cs services this machine has: none while not conditions.csServicesInstalled.
+    param($State)
+    if ($State['conditions']['csServicesInstalled']) { @($State['services'].Keys) }
 }
 
 function Get-CsWindowsService {
     [CmdletBinding()]
     param()
     $state = Read-LabState
-    foreach ($name in $state['services'].Keys) {
+    foreach ($name in @(Get-LabCsServiceNames -State $state)) {
         [pscustomobject]@{ Status = $state['services'][$name]; Name = $name }
     }
 }
 
 function Stop-CsWindowsService {
+    # -Graceful drains instantly in the lab; -NoWait changes nothing here.
     [CmdletBinding()]
-    param()
+    param([switch] $Graceful, [switch] $NoWait)
     $state = Read-LabState
-    foreach ($name in @($state['services'].Keys)) { $state['services'][$name] = 'Stopped' }
+    foreach ($name in @(Get-LabCsServiceNames -State $state)) { $state['services'][$name] = 'Stopped' }
     Write-LabState -State $state
 }
 
@@ -38,8 +50,8 @@ function Start-CsWindowsService {
     [CmdletBinding()]
     param()
     $state = Read-LabState
-    $schemaBehind = $state['databaseVersion'] -ne $state['installedVersion']
-    foreach ($name in @($state['services'].Keys)) {
+    $schemaBehind = [version] $state['databaseVersion'] -lt [version] $state['installedVersion']
+    foreach ($name in @(Get-LabCsServiceNames -State $state)) {
         if ($schemaBehind -and $name -eq 'RTCSRV') { $state['services'][$name] = 'Stopped' }
         else { $state['services'][$name] = 'Running' }
     }
@@ -60,7 +72,8 @@ function Install-CsDatabase {
         [Parameter(Mandatory = $true, ParameterSetName = 'Local')] [switch] $LocalDatabases,
         [Parameter(Mandatory = $true, ParameterSetName = 'Configured')] [switch] $ConfiguredDatabases,
         [Parameter(Mandatory = $true, ParameterSetName = 'Configured')] [string] $SqlServerFqdn,
-        [Parameter(ParameterSetName = 'Configured')] [switch] $ExcludeCollocatedStores
+        [Parameter(ParameterSetName = 'Configured')] [switch] $ExcludeCollocatedStores,
+        [string] $Report
     )
     $state = Read-LabState
     $server = $state['server']
@@ -86,11 +99,110 @@ function Install-CsDatabase {
             Write-Error -Message "Install-CsDatabase: Archiving and Monitoring databases are collocated on $sql; add -ExcludeCollocatedStores."
             return
         }
+        if ($state['conditions']['mirrored'] -and $state['conditions']['principalOnMirror']) {
+            $parts = $sql.Split('.')
+            $parts[0] = "$($parts[0])-mirror"
+            Write-Error -Message "Install-CsDatabase: the databases are mirrored and $($parts -join '.') is their principal; make $sql the principal (Invoke-CsDatabaseFailover) first."
+            return
+        }
         $excluded = ''
         if ($ExcludeCollocatedStores) { $excluded = ' (collocated stores excluded)' }
         "Updating configured databases on $sql$excluded ..."
     }
+    $from = $state['databaseVersion']
     $state['databaseVersion'] = $state['installedVersion']
     Write-LabState -State $state
     "Database schema now matches $($state['installedVersion'])."
+    if ($Report) {
+        $lines = @('<html><body>')
+        foreach ($database in $script:LabDatabases) { $lines += "<p>${database}: $from to $($state['installedVersion']): Success</p>" }
+        $lines += "<p>Summary: $($script:LabDatabases.Count) databases updated on $server, 0 errors.</p>"
+        $lines += '</body></html>'
+        $target = $PSCmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Report)
+        [System.IO.File]::WriteAllText($target, (($lines -join "`n") + "`n"), (New-Object System.Text.UTF8Encoding -ArgumentList $false))
+    }
+}
+
+function Test-CsDatabase {
+    # One row per back-end database: the schema the binaries expect (installedVersion) and the one
+    # installed (databaseVersion).
+    [CmdletBinding()]
+    param([switch] $LocalService, [switch] $ConfiguredDatabases, [string] $SqlServerFqdn)
+    $state = Read-LabState
+    foreach ($database in $script:LabDatabases) {
+        [pscustomobject]@{
+            DatabaseName     = $database
+            ExpectedVersion  = $state['installedVersion']
+            InstalledVersion = $state['databaseVersion']
+            Succeed          = [version] $state['databaseVersion'] -ge [version] $state['installedVersion']
+        }
+    }
+}
+
+function Get-CsDatabaseMirrorState {
+    # Enterprise, this server's pool: each database's role on the primary and on the mirror.
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)] [string] $PoolFqdn)
+    $state = Read-LabState
+    if ($state['edition'] -ne 'enterprise' -or $PoolFqdn -ne $state['poolFqdn']) { return }
+    $primary = $script:NotMirrored
+    $mirror = $script:NotMirrored
+    if ($state['conditions']['mirrored']) {
+        $primary = 'Principal'
+        $mirror = 'Mirror'
+        if ($state['conditions']['principalOnMirror']) {
+            $primary = 'Mirror'
+            $mirror = 'Principal'
+        }
+    }
+    foreach ($database in $script:LabDatabases) {
+        [pscustomobject]@{ DatabaseName = $database; StateOnPrimary = $primary; StateOnMirror = $mirror; MirroringStatusOnPrimary = ''; MirroringStatusOnSecondary = '' }
+    }
+}
+
+function Invoke-CsDatabaseFailover {
+    # -NewPrincipal Primary: the lab fails every database back at once.
+    [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'High')]
+    param(
+        [Parameter(Mandatory = $true)] [string] $PoolFqdn,
+        [Parameter(Mandatory = $true)] [string] $DatabaseType,
+        [Parameter(Mandatory = $true)] [ValidateSet('Primary', 'Mirror')] [string] $NewPrincipal
+    )
+    $state = Read-LabState
+    if ($state['conditions']['failoverFails']) {
+        Write-Error -Message "The mirror of the pool $PoolFqdn did not give up the principal role (simulated failover failure)."
+        return
+    }
+    if (-not $PSCmdlet.ShouldProcess($PoolFqdn, "fail the $DatabaseType databases over to the $NewPrincipal")) { return }
+    $state['conditions']['principalOnMirror'] = $NewPrincipal -eq 'Mirror'
+    Write-LabState -State $state
+}
+
+function Get-CsComputer {
+    # -Local: this server, in its pool.
+    [CmdletBinding()]
+    param([switch] $Local)
+    $state = Read-LabState
+    $fqdn = "$($state['server']).contoso.local"
+    [pscustomobject]@{ Identity = $fqdn; Fqdn = $fqdn; Pool = $state['poolFqdn'] }
+}
+
+function Get-CsPool {
+    # This server's pool (its user database: itself on Standard Edition, else the SQL Server) and
+    # the back end's SQL store (with the collocated Archiving/Monitoring stores).
+    [CmdletBinding()]
+    param([string] $Identity)
+    $state = Read-LabState
+    $pool = $state['poolFqdn']
+    $sql = $state['sqlServerFqdn']
+    if ($Identity -eq $pool) {
+        $database = $pool
+        if ($state['edition'] -eq 'enterprise') { $database = $sql }
+        return [pscustomobject]@{ Identity = $pool; Fqdn = $pool; Services = @("UserServer:$pool", "Registrar:$pool", "UserDatabase:$database") }
+    }
+    if ($state['edition'] -eq 'enterprise' -and $Identity -eq $sql) {
+        $services = @("UserDatabase:$sql")
+        if ($state['collocatedStores']) { $services += @("ArchivingDatabase:$sql", "MonitoringDatabase:$sql") }
+        return [pscustomobject]@{ Identity = $sql; Fqdn = $sql; Services = $services }
+    }
 }

@@ -40,6 +40,8 @@ $script:InitEncoding = '[Console]::OutputEncoding = New-Object System.Text.UTF8E
 $script:InitPreferences = "`$ErrorActionPreference = 'Stop'; `$ProgressPreference = 'SilentlyContinue'"
 $script:RebootPendingKey = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending'
 $script:MicrosoftSubject = 'CN=Microsoft Corporation, O=Microsoft Corporation, L=Redmond, S=Washington, C=US'
+# Topology Builder as Get-Process lists it while conditions.deploymentToolsRunning (as the stand-in has it).
+$script:DeploymentTool = @{ Id = 4242; Name = 'Microsoft.Rtc.Management.TopologyBuilder' }
 
 # ---- the state file ----
 
@@ -401,13 +403,57 @@ function Get-ItemProperty {
             [pscustomobject]@{ BootExecute = @('autocheck autochk *'); PSPath = $path }
         }
         elseif ($path -eq 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\*') {
-            # Installed programs: the product's components at the installed patch version.
+            # Installed programs: the product's components, each at its own patch version.
             foreach ($component in @($state['components'])) {
-                [pscustomobject]@{ DisplayName = $component; DisplayVersion = $state['installedVersion']; Publisher = 'Microsoft Corporation' }
+                [pscustomobject]@{ DisplayName = $component; DisplayVersion = (Get-LabComponentVersion -State $state -Component $component); Publisher = 'Microsoft Corporation' }
             }
             [pscustomobject]@{ DisplayName = 'Microsoft SQL Server 2014 Express LocalDB'; DisplayVersion = '12.0.2000.8'; Publisher = 'Microsoft Corporation' }
         }
+        elseif ($path -eq 'HKLM:\SOFTWARE\Microsoft\PowerShell\3\PowerShellEngine') {
+            # Written by PowerShell 3.0 and later; 2.0 has only the PowerShell\1 key.
+            $version = [string] $state['conditions']['powershellVersion']
+            if ([version] $version -ge [version] '3.0') {
+                [pscustomobject]@{ PowerShellVersion = $version; PSPath = $path }
+            }
+        }
+        elseif ($path -eq 'HKLM:\SOFTWARE\Microsoft\NET Framework Setup\NDP\v4\Full') {
+            # .NET 4.0 has the key without Release; 4.5 and later add it (528049: 4.8).
+            if ($state['conditions']['dotNet45']) {
+                [pscustomobject]@{ Release = 528049; Version = '4.8.03761'; PSPath = $path }
+            }
+            else {
+                [pscustomobject]@{ Version = '4.0.30319'; PSPath = $path }
+            }
+        }
         # Anything else (Updates\UpdateExeVolatile, the 32-bit view): not there on this server.
+    }
+}
+
+function Get-LabComponentVersion {
+    # A component's own version (componentVersions), installedVersion where the state has none.
+    param($State, [string] $Component)
+    if ($State.Contains('componentVersions') -and $null -ne $State['componentVersions'] -and $State['componentVersions'].Contains($Component)) {
+        return [string] $State['componentVersions'][$Component]
+    }
+    [string] $State['installedVersion']
+}
+
+function Set-LabComponentVersions {
+    # The installer's effect: every component but the lagging one at $Version; installedVersion the lowest.
+    param($State, [string] $Version)
+    if (-not $State.Contains('componentVersions') -or $null -eq $State['componentVersions']) {
+        $State['componentVersions'] = [ordered]@{}
+    }
+    $lagging = $State['conditions']['laggingComponent']
+    $versions = @()
+    foreach ($component in @($State['components'])) {
+        if ($component -ne $lagging) {
+            $State['componentVersions'][$component] = $Version
+        }
+        $versions += [version] (Get-LabComponentVersion -State $State -Component $component)
+    }
+    if ($versions.Count -gt 0) {
+        $State['installedVersion'] = ($versions | Sort-Object | Select-Object -First 1).ToString()
     }
 }
 
@@ -483,6 +529,14 @@ function Get-Process {
     for ($i = 0; $i -lt $args.Count; $i++) {
         if ("$($args[$i])" -eq '-Name' -and $i + 1 -lt $args.Count) { $names = @($args[$i + 1]) }
     }
+    if (@($names | Where-Object { $_ -in @('Microsoft.Rtc.Management.TopologyBuilder', 'Deploy') }).Count -gt 0) {
+        # Topology Builder / the Deployment Wizard: open while conditions.deploymentToolsRunning.
+        $state = Read-LabState
+        if ($state['conditions']['deploymentToolsRunning'] -and $names -contains $script:DeploymentTool.Name) {
+            [pscustomobject]@{ Id = $script:DeploymentTool.Id; ProcessName = $script:DeploymentTool.Name; StartTime = $null; Modules = @() }
+        }
+        return
+    }
     if (@($names | Where-Object { $_ -in @('powershell', 'powershell_ise', 'pwsh') }).Count -eq 0) {
         return Microsoft.PowerShell.Management\Get-Process @args
     }
@@ -496,16 +550,6 @@ function Get-Process {
     foreach ($id in @($state['conditions']['foreignModuleHolders'])) {
         New-LabProcessInfo -Id $id -Name 'powershell' -StartTime $null -HoldsModule $true
     }
-}
-
-function Get-LabModuleHolder {
-    # Live processes holding the management module, this one included.
-    param($State)
-    if ($script:HoldsCsModule) { $PID }
-    foreach ($id in @($State['moduleHolders'])) {
-        if ($id -ne $PID -and (Test-LabProcessAlive -Id $id)) { $id }
-    }
-    @($State['conditions']['foreignModuleHolders'])
 }
 
 function Start-Process {
@@ -530,16 +574,41 @@ function Start-Process {
         # Not an update for this server.
         $exitCode = 1603
     }
-    elseif (@(Get-LabModuleHolder -State $state).Count -gt 0) {
-        # Processes holding the management module keep the files the installer replaces in use.
+    elseif ($script:HoldsCsModule) {
+        # The installer's own shell holds the management module: its files stay in use. (Other
+        # shells make Install-PatchBotUpdate refuse before it starts the installer.)
         $exitCode = 1603
     }
-    if ($exitCode -eq 0 -or $exitCode -eq 3010) {
-        $state['installedVersion'] = $fields['version']
-        if ($exitCode -eq 3010) { $state['conditions']['pendingReboot'] = $true }
-        Write-LabState -State $state
+    if (($exitCode -eq 0 -or $exitCode -eq 3010 -or $exitCode -eq 1641) -and $fields.ContainsKey('version')) {
+        Set-LabComponentVersions -State $state -Version $fields['version']
+        if ($exitCode -ne 0 -or $state['conditions']['installerLeavesRestartPending']) {
+            $state['conditions']['pendingReboot'] = $true
+        }
     }
+    Write-LabState -State $state
+    # Its log file, into its own folder: <base name>-<yyyyMMdd-HHmmss>.log (UTC).
+    $stamp = [datetime]::UtcNow.ToString('yyyyMMdd-HHmmss', [Globalization.CultureInfo]::InvariantCulture)
+    $log = Join-Path ([System.IO.Path]::GetDirectoryName($path)) "$([System.IO.Path]::GetFileNameWithoutExtension($path))-$stamp.log"
+    [System.IO.File]::WriteAllText($log, "SIMULATED installer log (patch bot lab)`nExit code: $exitCode`n", (New-Object System.Text.UTF8Encoding -ArgumentList $false))
     if ($PassThru) { [pscustomobject]@{ ExitCode = $exitCode; HasExited = $true } }
+}
+
+function Get-Service {
+    # W3SVC as the lab state has it; anything else is not a service of this server.
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)] [string] $Name)
+    if ($Name -ne 'W3SVC') {
+        throw "simulator: Get-Service knows only W3SVC, not $Name."
+    }
+    $state = Read-LabState
+    [pscustomobject]@{ Name = 'W3SVC'; DisplayName = 'World Wide Web Publishing Service'; Status = $state['w3svc'] }
+}
+
+function sqlcmd.exe {
+    # sqlcmd -Q "... IS_SRVROLEMEMBER('sysadmin')": 1 or 0 from conditions.sqlSysadmin, exit code 0.
+    $state = Read-LabState
+    if ($state['conditions']['sqlSysadmin']) { '1' } else { '0' }
+    $global:LASTEXITCODE = 0
 }
 
 function Write-LabNetError {
@@ -617,11 +686,13 @@ $script:ReadyAtSimMs = 0
 $env:USERDOMAIN = 'CONTOSO'
 $env:USERNAME = 'svc-patchbot'
 $env:SystemDrive = 'C:'
+$env:TEMP = 'C:\Windows\Temp'
 
 # Drive C: is a folder of the lab server, so the staging paths are real files.
 # (The session state API rather than New-PSDrive: it keeps the cmdlet module's loading, which the
 # module's first file command pays, out of the lab's set-up.)
 [void] [System.IO.Directory]::CreateDirectory($DriveRoot)
+[void] [System.IO.Directory]::CreateDirectory([System.IO.Path]::Combine($DriveRoot, 'Windows', 'Temp'))
 $drives = $ExecutionContext.SessionState.Drive
 if (@($drives.GetAllAtScope('Global') | Where-Object { $_.Name -eq 'C' }).Count -eq 0) {
     $fileSystem = $ExecutionContext.SessionState.Provider.GetOne('FileSystem')
@@ -691,5 +762,6 @@ $ExecutionContext.InvokeCommand.PostCommandLookupAction = {
 Export-ModuleMember -Function @(
     'Enter-LabStep', 'Exit-LabStep', 'Read-LabState', 'Write-LabState', 'Register-LabModuleHolder',
     'whoami.exe', 'Test-Path', 'Get-ItemProperty', 'Get-CimInstance', 'Invoke-WebRequest',
-    'Get-AuthenticodeSignature', 'Get-Process', 'Start-Process', 'net'
+    'Get-AuthenticodeSignature', 'Get-Process', 'Start-Process', 'Get-Service', 'sqlcmd.exe', 'net',
+    'Get-LabComponentVersion'
 )

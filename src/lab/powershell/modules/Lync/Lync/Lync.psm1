@@ -4,5 +4,6 @@
 . (Join-Path $PSScriptRoot '../../../LabCs.ps1')
 Register-LabModuleHolder
 Export-ModuleMember -Function @(
-    'Get-CsWindowsService', 'Stop-CsWindowsService', 'Start-CsWindowsService', 'Install-CsDatabase'
+    'Get-CsWindowsService', 'Stop-CsWindowsService', 'Start-CsWindowsService', 'Install-CsDatabase', 'Test-CsDatabase',
+    'Get-CsDatabaseMirrorState', 'Invoke-CsDatabaseFailover', 'Get-CsComputer', 'Get-CsPool'
 )
