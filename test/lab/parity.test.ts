@@ -7,9 +7,11 @@ import {
   LYNCBE01,
   type CreateLabServerOptions,
   type LabEngine,
+  type LabServer,
   type LabServerSpec,
 } from '../../src/lab/servers.js';
-import type { LabFaultRule, LabState } from '../../src/lab/state.js';
+import { resumeIndex, type UpdateRequest } from '../../src/procedure/index.js';
+import { setComponentVersion, type LabFaultRule, type LabState } from '../../src/lab/state.js';
 import { silentLogger } from '../../src/log.js';
 import { Executor } from '../../src/runner/executor.js';
 import { Sessions } from '../../src/runner/sessions.js';
@@ -46,6 +48,7 @@ interface Outcome {
   }[];
   server: {
     installedVersion: string;
+    componentVersions: LabState['componentVersions'];
     databaseVersion: string;
     services: LabState['services'];
     w3svc: LabState['w3svc'];
@@ -55,10 +58,28 @@ interface Outcome {
   stepCommands: string[];
 }
 
+/**
+ * What differs between the engines by nature, not by behaviour: the installer log's and the
+ * database report's time stamps, and where the files are (pwsh: the provider path of the folder
+ * that plays drive C: and .NET's temp folder; the stand-in: Windows paths).
+ */
+function normalizeFilePaths(text: string): string {
+  return text
+    .replace(/\S*PatchBot-Install-CsDatabase-\d{8}-\d{6}\.html/g, '<database report>')
+    .replace(/\S*[\\/]([A-Za-z]+)-\d{8}-\d{6}\.log/g, '<log of $1>');
+}
+
+/** A second attempt after the first one ended: what happens to the server in between. */
+interface Retry {
+  between(lab: LabServer): void;
+}
+
 async function runOn(
   engine: LabEngine,
   spec: LabServerSpec,
   options: Partial<CreateLabServerOptions> = {},
+  request: UpdateRequest = requestFor(spec),
+  retry?: Retry,
 ): Promise<Outcome> {
   const dir = await tempDir();
   const lab = createLabServer(spec, {
@@ -83,21 +104,33 @@ async function runOn(
     sessionStartTimeoutMs: 60_000,
   });
   try {
-    const report = await executor.run(jobFor(spec));
+    const job = jobFor(spec, {}, request);
+    let report = await executor.run(job);
+    const results = [...report.results];
+    const last = results.at(-1);
+    if (retry && last && report.outcome !== 'succeeded') {
+      retry.between(lab);
+      const plan = planFor(spec.profile, request);
+      const failedIndex = plan.steps.findIndex((s) => s.id === last.stepId);
+      const startIndex = resumeIndex(plan, failedIndex, last.rebootRequired ?? false);
+      report = await executor.run({ ...job, attempt: 2, startIndex });
+      results.push(...report.results);
+    }
     const state = lab.readState();
     return {
       outcome: report.outcome,
-      steps: report.results.map((r) => ({
+      steps: results.map((r) => ({
         id: r.stepId,
         status: r.status,
         exitCode: r.exitCode,
         rebootRequired: r.rebootRequired ?? false,
-        errorExcerpt: r.errorExcerpt,
-        stdout: r.stdout,
-        stderr: r.stderr,
+        errorExcerpt: r.errorExcerpt === null ? null : normalizeFilePaths(r.errorExcerpt),
+        stdout: normalizeFilePaths(r.stdout),
+        stderr: normalizeFilePaths(r.stderr),
       })),
       server: {
         installedVersion: state.installedVersion,
+        componentVersions: state.componentVersions,
         databaseVersion: state.databaseVersion,
         services: state.services,
         w3svc: state.w3svc,
@@ -117,10 +150,12 @@ async function runOn(
 async function compareEngines(
   spec: LabServerSpec,
   options: Partial<CreateLabServerOptions> = {},
+  request: UpdateRequest = requestFor(spec),
+  retry?: Retry,
 ): Promise<Outcome> {
   // One after the other: two runs at once would only slow each other down on two cores.
-  const standIn = await runOn('stand-in', spec, options);
-  const pwsh = await runOn('pwsh', spec, options);
+  const standIn = await runOn('stand-in', spec, options, request, retry);
+  const pwsh = await runOn('pwsh', spec, options, request, retry);
   expect(pwsh).toEqual(standIn);
   return pwsh;
 }
@@ -162,10 +197,14 @@ const FAULT_STEPS: { command: string; timeoutMs?: number }[] = [
   { command: 'Assert-PatchBotCsAdministrator' },
 ];
 
-/** A simulated BACKEND01 on one engine, and the runner's Sessions driving it. */
-async function labSessionsOn(engine: LabEngine, options: Partial<CreateLabServerOptions> = {}) {
+/** A simulated BACKEND01 (or another spec) on one engine, and the runner's Sessions driving it. */
+async function labSessionsOn(
+  engine: LabEngine,
+  options: Partial<CreateLabServerOptions> = {},
+  spec: LabServerSpec = BACKEND01,
+) {
   const dir = await tempDir();
-  const lab = createLabServer(BACKEND01, {
+  const lab = createLabServer(spec, {
     timeScale: TIME_SCALE,
     ...options,
     dir: join(dir, 'lab'),
@@ -260,7 +299,7 @@ const CHECKS: { name: string; command: string; change?: (state: LabState) => voi
   {
     name: 'services started while the schema is behind the binaries',
     command: 'Start-CsWindowsService',
-    change: (s) => void (s.installedVersion = BACKEND01.profile.package.version),
+    change: (s) => setComponentVersion(s, BACKEND01.profile.package.version),
   },
   { name: 'services not all running', command: 'Assert-PatchBotCsServicesRunning' },
   {
@@ -306,6 +345,155 @@ async function checksOn(engine: LabEngine) {
   }
   const state = lab.readState();
   return { answers, services: state.services, databaseVersion: state.databaseVersion };
+}
+
+const SQL = "-SqlServerFqdn 'sql01.contoso.local'";
+const POOL = `-PoolFqdn '${BE01.poolFqdn}'`;
+const NEXT = BE01.profile.package.version;
+
+/**
+ * The functions of docs/steps.md, each under the server condition it reacts to, in one session on
+ * the Enterprise back end be01 (output compared too: the stand-in prints what the module prints).
+ */
+const STEP_CHECKS: { name: string; command: string; change?: (state: LabState) => void }[] = [
+  {
+    name: 'PowerShell 4.0',
+    command: 'Assert-PatchBotPowerShellVersion',
+    change: (s) => void (s.conditions.powershellVersion = '4.0'),
+  },
+  {
+    name: 'PowerShell 2.0',
+    command: 'Assert-PatchBotPowerShellVersion',
+    change: (s) => void (s.conditions.powershellVersion = '2.0'),
+  },
+  {
+    name: 'no .NET Framework 4.5',
+    command: 'Assert-PatchBotPowerShellVersion',
+    change: (s) => {
+      s.conditions.powershellVersion = '5.1';
+      s.conditions.dotNet45 = false;
+    },
+  },
+  {
+    name: 'the facts of a mirrored back end, principal on the mirror',
+    command: "Get-PatchBotServerFacts -Product SkypeForBusiness -StagingPath 'C:\\PatchBot\\staging'",
+    change: (s) => {
+      s.conditions.dotNet45 = true;
+      s.conditions.mirrored = true;
+      s.conditions.principalOnMirror = true;
+      s.conditions.freeSpaceGb = 42.37;
+    },
+  },
+  { name: 'the management module', command: 'Import-Module SkypeForBusiness' },
+  {
+    name: 'no Cs services',
+    command: 'Assert-PatchBotCsServicesPresent',
+    change: (s) => void (s.conditions.csServicesInstalled = false),
+  },
+  {
+    name: 'Cs services present',
+    command: 'Assert-PatchBotCsServicesPresent',
+    change: (s) => void (s.conditions.csServicesInstalled = true),
+  },
+  {
+    name: 'nothing to do',
+    command: `Assert-PatchBotVersionGap -Product SkypeForBusiness -PackageVersion '${BE01.installedVersion}'`,
+  },
+  {
+    name: 'the same version, forced',
+    command: `Assert-PatchBotVersionGap -Product SkypeForBusiness -PackageVersion '${BE01.installedVersion}' -AllowSameVersion`,
+  },
+  {
+    name: 'a downgrade',
+    command: "Assert-PatchBotVersionGap -Product SkypeForBusiness -PackageVersion '7.0.2046.500'",
+  },
+  {
+    name: 'the update applies',
+    command: `Assert-PatchBotVersionGap -Product SkypeForBusiness -PackageVersion '${NEXT}'`,
+  },
+  {
+    name: 'no SQL rights',
+    command: `Assert-PatchBotSqlRights ${SQL}`,
+    change: (s) => void (s.conditions.sqlSysadmin = false),
+  },
+  {
+    name: 'SQL rights',
+    command: `Assert-PatchBotSqlRights ${SQL}`,
+    change: (s) => void (s.conditions.sqlSysadmin = true),
+  },
+  { name: 'mirroring the plan did not know', command: `Assert-PatchBotDatabaseMirror ${SQL} ${POOL}` },
+  {
+    name: 'a failover that fails',
+    command: `Assert-PatchBotDatabaseMirror ${SQL} ${POOL} -Mirrored`,
+    change: (s) => void (s.conditions.failoverFails = true),
+  },
+  {
+    name: 'a database update while the mirror is principal',
+    command: `Update-PatchBotDatabase -Variant enterprise ${SQL}`,
+    change: (s) => setComponentVersion(s, NEXT),
+  },
+  {
+    name: 'a failover to the primary',
+    command: `Assert-PatchBotDatabaseMirror ${SQL} ${POOL} -Mirrored`,
+    change: (s) => void (s.conditions.failoverFails = false),
+  },
+  { name: 'stopping the Cs services', command: 'Stop-PatchBotCsServices' },
+  { name: 'stopping them again', command: 'Stop-PatchBotCsServices' },
+  { name: 'stopping IIS', command: 'Stop-PatchBotIis' },
+  { name: 'stopping IIS again', command: 'Stop-PatchBotIis' },
+  { name: 'starting IIS', command: 'Start-PatchBotIis' },
+  { name: 'starting IIS again', command: 'Start-PatchBotIis' },
+  { name: 'the database update', command: `Update-PatchBotDatabase -Variant enterprise ${SQL}` },
+  { name: 'the database update again', command: `Update-PatchBotDatabase -Variant enterprise ${SQL}` },
+  {
+    name: 'one lagging component',
+    command: `Assert-PatchBotPatchVersion -Product SkypeForBusiness -Expected '${NEXT}'`,
+    change: (s) => setComponentVersion(s, BE01.installedVersion, s.components[1]),
+  },
+  {
+    name: 'every component at the version',
+    command: `Assert-PatchBotPatchVersion -Product SkypeForBusiness -Expected '${NEXT}'`,
+    change: (s) => setComponentVersion(s, NEXT),
+  },
+  {
+    name: 'the facts after the update',
+    command: "Get-PatchBotServerFacts -Product SkypeForBusiness -StagingPath 'C:\\PatchBot\\staging'",
+  },
+];
+
+async function stepChecksOn(engine: LabEngine) {
+  const { lab, sessions } = await labSessionsOn(engine, {}, BE01);
+  const answers: { name: string; ok?: boolean; exit?: number | null; stdout: string; stderr: string }[] = [];
+  try {
+    for (const check of STEP_CHECKS) {
+      if (check.change) lab.update(check.change);
+      const execution = await sessions.execute(check.command, {
+        fresh: false,
+        replay: [],
+        timeoutMs: 60_000,
+        prestart: false,
+      });
+      answers.push({
+        name: check.name,
+        ok: execution.kind === 'answered' ? execution.ok : undefined,
+        exit: execution.kind === 'answered' ? execution.exit : undefined,
+        stdout: normalizeFilePaths(execution.stdout.trim()),
+        stderr: normalizeFilePaths(execution.stderr.trim()),
+      });
+    }
+  } finally {
+    await sessions.runEnded();
+  }
+  const state = lab.readState();
+  return {
+    answers,
+    server: {
+      services: state.services,
+      w3svc: state.w3svc,
+      databaseVersion: state.databaseVersion,
+      principalOnMirror: state.conditions.principalOnMirror,
+    },
+  };
 }
 
 describeOnRealPwsh('lab parity: stand-in and real PatchBot.psm1 on pwsh', () => {
@@ -484,4 +672,141 @@ describeOnRealPwsh('lab parity: stand-in and real PatchBot.psm1 on pwsh', () => 
     expect(install?.exitCode).toBe(3010);
     expect(pwsh.server.pendingReboot).toBe(true);
   }, 120_000);
+
+  it('the functions of docs/steps.md answer the same, word for word, on both engines', async () => {
+    const standIn = await stepChecksOn('stand-in');
+    const pwsh = await stepChecksOn('pwsh');
+    for (const [index, answer] of pwsh.answers.entries()) expect(answer).toEqual(standIn.answers[index]);
+    expect(pwsh.server).toEqual(standIn.server);
+    expect(pwsh.answers.map((a) => `${a.name}: ${a.ok === true ? 'ok' : 'refused'}`)).toEqual([
+      'PowerShell 4.0: ok',
+      'PowerShell 2.0: refused',
+      'no .NET Framework 4.5: refused',
+      'the facts of a mirrored back end, principal on the mirror: ok',
+      'the management module: ok',
+      'no Cs services: refused',
+      'Cs services present: ok',
+      'nothing to do: refused',
+      'the same version, forced: ok',
+      'a downgrade: refused',
+      'the update applies: ok',
+      'no SQL rights: refused',
+      'SQL rights: ok',
+      'mirroring the plan did not know: refused',
+      'a failover that fails: refused',
+      'a database update while the mirror is principal: refused',
+      'a failover to the primary: ok',
+      'stopping the Cs services: ok',
+      'stopping them again: ok',
+      'stopping IIS: ok',
+      'stopping IIS again: ok',
+      'starting IIS: ok',
+      'starting IIS again: ok',
+      'the database update: ok',
+      'the database update again: ok',
+      'one lagging component: refused',
+      'every component at the version: ok',
+      'the facts after the update: ok',
+    ]);
+    const byName = new Map(pwsh.answers.map((a) => [a.name, a]));
+    const facts = JSON.parse(byName.get('the facts of a mirrored back end, principal on the mirror')!.stdout);
+    expect(facts).toMatchObject({
+      productName: 'SkypeForBusiness',
+      installedVersion: BE01.installedVersion,
+      edition: 'enterprise',
+      poolFqdn: BE01.poolFqdn,
+      sqlServerFqdn: 'sql01.contoso.local',
+      collocatedStores: false,
+      mirrored: true,
+      pendingRestart: false,
+      freeSpaceGb: 42.3,
+      powershellVersion: '5.1',
+      csServiceCount: 13,
+    });
+    expect(JSON.parse(byName.get('the facts after the update')!.stdout).installedVersion).toBe(NEXT);
+    expect(byName.get('PowerShell 2.0')!.stderr).toContain('Windows Management Framework 3.0');
+    expect(byName.get('a failover that fails')!.stderr).toContain('Nothing has been stopped');
+    expect(byName.get('stopping IIS again')!.stdout).toContain('already stopped');
+    expect(byName.get('starting IIS again')!.stdout).toContain('already running');
+    expect(byName.get('stopping them again')!.stdout).toContain('already stopped');
+    expect(byName.get('the database update')!.stdout).toContain('Test-CsDatabase: update needed.');
+    expect(byName.get('the database update')!.stdout).toContain('Test-CsDatabase: done.');
+    expect(byName.get('the database update again')!.stdout).toContain('Test-CsDatabase: up to date.');
+    expect(byName.get('one lagging component')!.stderr).toContain(
+      `Skype for Business Server 2019, Front End Server (${BE01.installedVersion})`,
+    );
+    expect(pwsh.server.databaseVersion).toBe(NEXT);
+    expect(pwsh.server.principalOnMirror).toBe(false);
+  }, 180_000);
+
+  it('an installer asking for a restart, a restart and Retry finish the run the same on both engines', async () => {
+    const pwsh = await compareEngines(
+      BACKEND01,
+      { conditions: { installerExitCode: 3010 } },
+      requestFor(BACKEND01),
+      {
+        between: (lab) => {
+          lab.restart();
+          lab.update((s) => void (s.conditions.installerExitCode = 0));
+        },
+      },
+    );
+    expect(pwsh.outcome).toBe('succeeded');
+    const ids = pwsh.steps.map((s) => s.id);
+    const install = ids.indexOf('update.install');
+    expect(pwsh.steps[install]).toMatchObject({ exitCode: 3010, rebootRequired: true });
+    // Retry picks up at shell.reopen: the Cs services are stopped again before the database update.
+    expect(ids.slice(install + 1, install + 4)).toEqual(['shell.reopen', 'services.stop-again', 'iis.start']);
+    expect(pwsh.steps.find((s) => s.id === 'iis.start')?.stdout).toContain('already running');
+    const commands = pwsh.stepCommands;
+    const lastInstall = commands.findIndex((c) => c.startsWith('Install-PatchBotUpdate'));
+    expect(commands.slice(lastInstall).findIndex((c) => c === 'Stop-PatchBotCsServices')).toBeGreaterThan(0);
+    expect(pwsh.server).toMatchObject({
+      installedVersion: BACKEND01.profile.package.version,
+      databaseVersion: BACKEND01.profile.package.version,
+      w3svc: 'Running',
+      pendingReboot: false,
+    });
+    expect(Object.values(pwsh.server.services).every((s) => s === 'Running')).toBe(true);
+  }, 180_000);
+
+  it('a mirrored back end with the mirror as principal is failed over before downtime on both engines', async () => {
+    const request = { ...requestFor(BE01), poolFqdn: BE01.poolFqdn, mirrored: true };
+    const conditions = { mirrored: true, principalOnMirror: true };
+    const pwsh = await compareEngines(BE01, { conditions }, request);
+    expect(pwsh.outcome).toBe('succeeded');
+    expect(pwsh.steps.find((s) => s.id === 'precheck.mirror')?.stdout).toContain('Invoke-CsDatabaseFailover');
+    expect(pwsh.server.databaseVersion).toBe(BE01.profile.package.version);
+
+    const failing = await compareEngines(
+      BE01,
+      { conditions: { ...conditions, failoverFails: true } },
+      request,
+    );
+    expect(failing.outcome).toBe('failed');
+    expect(failing.steps.at(-1)).toMatchObject({ id: 'precheck.mirror', status: 'failed' });
+    expect(failing.server.downtime).toEqual([]);
+  }, 240_000);
+
+  it('PowerShell 4.0 runs and 2.0 is refused before downtime on both engines', async () => {
+    const four = await compareEngines(LYNCBE01, { conditions: { powershellVersion: '4.0' } });
+    expect(four.outcome).toBe('succeeded');
+    const two = await compareEngines(LYNCBE01, { conditions: { powershellVersion: '2.0' } });
+    expect(two.outcome).toBe('failed');
+    expect(two.steps.map((s) => `${s.id} ${s.status}`)).toEqual(['precheck.powershell failed']);
+    expect(two.server.downtime).toEqual([]);
+  }, 240_000);
+
+  it('one lagging component fails the post-check, and an open Topology Builder stops the installer, on both engines', async () => {
+    const component = 'Skype for Business Server 2019, Administrative Tools';
+    const lagging = await compareEngines(BE01, { conditions: { laggingComponent: component } });
+    expect(lagging.outcome).toBe('failed');
+    expect(lagging.steps.at(-1)).toMatchObject({ id: 'postcheck.version', status: 'failed' });
+    expect(lagging.steps.at(-1)?.errorExcerpt).toContain(component);
+    expect(lagging.server.componentVersions[component]).toBe(BE01.installedVersion);
+
+    const tools = await compareEngines(BACKEND01, { conditions: { deploymentToolsRunning: true } });
+    expect(tools.steps.at(-1)).toMatchObject({ id: 'update.install', status: 'failed', exitCode: null });
+    expect(tools.server.installedVersion).toBe(BACKEND01.installedVersion);
+  }, 240_000);
 });
