@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { PowerShell } from 'node-powershell';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tokenize } from '../../src/lab/host/tokenize.js';
+import { labPackage, LAB_PACKAGE_VERSIONS } from '../../src/lab/package.js';
 import {
   BACKEND01,
   BE01,
@@ -283,5 +284,159 @@ describe('lab command reader', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe.concurrent('lab host (simulator): the night of a real server (docs/steps.md)', () => {
+  const installer = (spec: LabServerSpec) =>
+    `C:\\PatchBot\\staging\\${spec.profile.package.version}\\${spec.profile.package.fileName}`;
+
+  /** Stages the lab server's package as the plan does, in one session. */
+  async function staged(
+    spec: LabServerSpec,
+    conditions: Parameters<typeof createLabServer>[1]['conditions'] = {},
+  ) {
+    const s = await labSession(spec);
+    s.lab.update((state) => void Object.assign(state.conditions, conditions));
+    const pkg = spec.profile.package;
+    const file = `C:\\PatchBot\\staging\\${pkg.fileName}`;
+    await s.run(`Save-PatchBotPackage -Source ${psQuote(pkg.source)} -Destination ${psQuote(file)}`);
+    await s.run(
+      `Expand-PatchBotPackage -Path ${psQuote(file)} -Destination ${psQuote(`C:\\PatchBot\\staging\\${pkg.version}`)} -Installer ${psQuote(pkg.fileName)}`,
+    );
+    return s;
+  }
+
+  it('the installer brings every component but the lagging one to the package version and writes its log', async () => {
+    const component = 'Microsoft Lync Server 2013, Front End Server';
+    const { lab, session, run } = await staged(LYNCBE01, { laggingComponent: component });
+    const result = await run(
+      `Install-PatchBotUpdate -Installer ${psQuote(installer(LYNCBE01))} -Module Lync`,
+    );
+    await session.close();
+    expect(result.marker).toEqual({ ok: true, exit: 0 });
+    const state = lab.readState();
+    expect(state.componentVersions[component]).toBe(LYNCBE01.installedVersion);
+    expect(
+      Object.values(state.componentVersions).filter((v) => v === LYNCBE01.profile.package.version),
+    ).toHaveLength(state.components.length - 1);
+    // installedVersion is the lowest component: the server as a whole is not patched.
+    expect(state.installedVersion).toBe(LYNCBE01.installedVersion);
+    const logs = Object.keys(state.files).filter((f) =>
+      /lyncserverupdateinstaller-\d{8}-\d{6}\.log$/.test(f),
+    );
+    expect(logs).toHaveLength(1);
+    expect(state.files[logs[0]!]).toContain('Exit code: 0');
+    expect(result.output).toContain('Exit code: 0');
+  });
+
+  it.each([
+    [3010, true, true, 'a restart is required'],
+    [1641, true, true, 'has started a restart'],
+    [1618, false, false, 'another installation is already in progress'],
+    [1603, false, false, 'exited with code 1603'],
+  ])('installer exit code %i: installed %s, restart pending %s', async (code, installed, pending, text) => {
+    const { lab, session, run } = await staged(BACKEND01, { installerExitCode: code });
+    const result = await run(
+      `Install-PatchBotUpdate -Installer ${psQuote(installer(BACKEND01))} -Module SkypeForBusiness`,
+    );
+    await session.close();
+    expect(result.marker?.exit).toBe(code);
+    expect(result.marker?.ok).toBe(installed);
+    expect(`${result.output}\n${result.stderr}`).toContain(text);
+    const state = lab.readState();
+    expect(state.installedVersion).toBe(
+      installed ? BACKEND01.profile.package.version : BACKEND01.installedVersion,
+    );
+    expect(state.conditions.pendingReboot).toBe(pending);
+  });
+
+  it('exit code 0 with the restart flags set afterwards still says a restart is required', async () => {
+    const { lab, session, run } = await staged(BACKEND01, { installerLeavesRestartPending: true });
+    const result = await run(
+      `Install-PatchBotUpdate -Installer ${psQuote(installer(BACKEND01))} -Module SkypeForBusiness`,
+    );
+    await session.close();
+    expect(result.marker).toEqual({ ok: true, exit: 0 });
+    expect(result.output).toContain('a restart is required');
+    expect(lab.readState().conditions.pendingReboot).toBe(true);
+  });
+
+  it('an open Topology Builder or another management shell stops the installer before it starts', async () => {
+    for (const conditions of [{ deploymentToolsRunning: true }, { foreignModuleHolders: [4711] }]) {
+      const { lab, session, run } = await staged(BACKEND01, conditions);
+      const result = await run(
+        `Install-PatchBotUpdate -Installer ${psQuote(installer(BACKEND01))} -Module SkypeForBusiness`,
+      );
+      await session.close();
+      expect(result.marker).toEqual({ ok: false, exit: null });
+      expect(result.stderr).toContain('the installer was not started');
+      const state = lab.readState();
+      expect(state.installedVersion).toBe(BACKEND01.installedVersion);
+      expect(Object.keys(state.files).some((f) => f.endsWith('.log'))).toBe(false);
+    }
+  });
+
+  it('a simulated restart: no restart pending, Windows started every service, no module holder', async () => {
+    const { lab, session, run } = await labSession(BE01);
+    await run('Import-Module SkypeForBusiness');
+    await run('Stop-PatchBotCsServices');
+    await run('Stop-PatchBotIis');
+    lab.update((s) => void (s.conditions.pendingReboot = true));
+    const before = lab.readState();
+    expect(before.moduleHolders).toHaveLength(1);
+    expect(before.downtime.at(-1)?.runningAtSimMs).toBeNull();
+    const after = lab.restart();
+    expect(after.conditions.pendingReboot).toBe(false);
+    expect(after.w3svc).toBe('Running');
+    expect(Object.values(after.services).every((s) => s === 'Running')).toBe(true);
+    expect(after.moduleHolders).toEqual([]);
+    expect(after.sessions).toEqual([]);
+    // The downtime window closed when Windows came back with its services.
+    expect(after.downtime.at(-1)?.runningAtSimMs).toBe(
+      before.clockSimMs + after.durationsMs['windows.restart']!,
+    );
+    expect(after.log).toEqual(before.log);
+    // Idempotent starts after the restart: nothing fails on a running service.
+    const iis = await run('Start-PatchBotIis');
+    await session.close();
+    expect(iis).toMatchObject({ marker: { ok: true, exit: 0 }, output: 'W3SVC (IIS) is already running.' });
+  });
+
+  it('a machine without Cs services lists none, and the pre-check refuses it', async () => {
+    const { lab, session, run } = await labSession(BACKEND01);
+    lab.update((s) => void (s.conditions.csServicesInstalled = false));
+    await run('Import-Module SkypeForBusiness');
+    const list = await run('Get-CsWindowsService');
+    const present = await run('Assert-PatchBotCsServicesPresent');
+    const facts = await run(
+      "Get-PatchBotServerFacts -Product SkypeForBusiness -StagingPath 'C:\\PatchBot\\staging'",
+    );
+    await session.close();
+    expect(list.output).not.toContain('RTCSRV');
+    expect(present.marker?.ok).toBe(false);
+    expect(present.stderr).toContain('runs no Lync or Skype for Business services');
+    expect(JSON.parse(facts.output)).toMatchObject({
+      csServiceCount: 0,
+      edition: 'standard',
+      mirrored: false,
+    });
+  });
+
+  it('the simulated update server serves every lab version of the product, each with its published hash', async () => {
+    const { session, run } = await labSession(BE01);
+    for (const version of LAB_PACKAGE_VERSIONS.sfb2019) {
+      const pkg = labPackage('sfb2019', version);
+      const file = `C:\\PatchBot\\staging\\${version}-${pkg.fileName}`;
+      const saved = await run(
+        `Save-PatchBotPackage -Source ${psQuote(pkg.source)} -Destination ${psQuote(file)}`,
+      );
+      const hash = await run(`Assert-PatchBotFileHash -Path ${psQuote(file)} -Sha256 ${psQuote(pkg.sha256)}`);
+      expect(pkg.source).toBe(
+        `https://updates.contoso.local/sfb2019/${version}/SkypeServerUpdateInstaller.exe`,
+      );
+      expect([saved.marker?.ok, hash.marker?.ok]).toEqual([true, true]);
+    }
+    await session.close();
   });
 });
