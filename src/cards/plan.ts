@@ -1,4 +1,7 @@
 import type { Plan, PlanStep } from '../procedure/index.js';
+
+/** Same key as src/runs (PREDICTED_DOWNTIME_NOTE); the card does not import the run layer. */
+const PREDICTED_DOWNTIME_NOTE = 'update.note.predicted-downtime';
 import { editionName, productName, stepTitle, stepWhy, variantName, type Translator } from '../i18n/index.js';
 import type { Decision, Person, RunRecord, RunStatus } from '../store/types.js';
 import {
@@ -100,14 +103,16 @@ function planFacts(plan: Plan, view: PlanCardView, t: Translator): Fact[] {
 
 /** Notes are i18n keys with parameters; a parameter that is a time is shown as a local date. */
 function planNotes(plan: Plan, view: PlanCardView, t: Translator): TextLine[] {
-  return (plan.notes ?? []).map((note) => {
-    const params: Record<string, string | number> = { ...note.params };
-    for (const [key, value] of Object.entries(params)) {
-      if (typeof value === 'string' && ISO_TIME.test(value))
-        params[key] = t.formatDateTime(value, view.timeZone);
-    }
-    return { text: t.t(note.key, params) };
-  });
+  return (plan.notes ?? [])
+    .filter((note) => note.key !== PREDICTED_DOWNTIME_NOTE)
+    .map((note) => {
+      const params: Record<string, string | number> = { ...note.params };
+      for (const [key, value] of Object.entries(params)) {
+        if (typeof value === 'string' && ISO_TIME.test(value))
+          params[key] = t.formatDateTime(value, view.timeZone);
+      }
+      return { text: t.t(note.key, params) };
+    });
 }
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
@@ -123,9 +128,22 @@ function downtimeNote(plan: Plan, t: Translator): PlanCardModel['downtime'] {
       first: stepIndex(plan, plan.downtimeStartsAt),
       last: stepIndex(plan, plan.downtimeEndsAfter),
     }),
-    typical: t.t('card.downtime.typical', { minutes: plan.typicalDowntimeMinutes }),
+    typical: typicalLine(plan, t),
     resiliency: t.t('card.downtime.resiliency'),
   };
+}
+
+/** This server's own median and worst downtime when it has history, else the product's typical figure. */
+function typicalLine(plan: Plan, t: Translator): string {
+  const predicted = plan.notes?.find((n) => n.key === PREDICTED_DOWNTIME_NOTE)?.params;
+  const median = Number(predicted?.medianMs);
+  const worst = Number(predicted?.worstMs);
+  if (!predicted || !Number.isFinite(median) || !Number.isFinite(worst))
+    return t.t('card.downtime.typical', { minutes: plan.typicalDowntimeMinutes });
+  return t.plural('update.downtime.predicted', Number(predicted.runs) || 1, {
+    median: t.formatDuration(median),
+    worst: t.formatDuration(worst),
+  });
 }
 
 function planPhases(plan: Plan, t: Translator): PlanCardModel['phases'] {

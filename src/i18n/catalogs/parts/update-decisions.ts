@@ -25,6 +25,10 @@ export const updateDecisions = catalogPart(
     'update.note.from-facts': 'Edition, SQL Server and collocated stores as {server} reported them ({time}).',
     'update.note.checked-ready': 'Checked {time}: ready (check #{runId}).',
     'card.fact.package': 'Package',
+    'update.downtime.predicted_one':
+      'Expected downtime on this server: about {median} (its last run with a measured downtime).',
+    'update.downtime.predicted_other':
+      'Expected downtime on this server: about {median}, at worst {worst} (its last {count} runs).',
     'check.title': 'Readiness check #{runId}: {server}',
     'check.subtitle':
       'Every check that runs before downtime, on the server itself. Nothing is stopped: zero downtime.',
@@ -65,6 +69,10 @@ export const updateDecisions = catalogPart(
         'Edition, SQL Server und zusammengelegte Speicher wie von {server} gemeldet ({time}).',
       'update.note.checked-ready': 'Geprüft {time}: bereit (Prüfung #{runId}).',
       'card.fact.package': 'Paket',
+      'update.downtime.predicted_one':
+        'Erwartete Ausfallzeit auf diesem Server: etwa {median} (sein letzter Lauf mit gemessener Ausfallzeit).',
+      'update.downtime.predicted_other':
+        'Erwartete Ausfallzeit auf diesem Server: etwa {median}, höchstens {worst} (seine letzten {count} Läufe).',
       'check.title': 'Bereitschaftsprüfung #{runId}: {server}',
       'check.subtitle':
         'Alle Prüfungen vor der Ausfallzeit, auf dem Server selbst. Nichts wird angehalten: keine Ausfallzeit.',
@@ -104,6 +112,10 @@ export const updateDecisions = catalogPart(
         'Edición, SQL Server y almacenes colocados tal como los informó {server} ({time}).',
       'update.note.checked-ready': 'Comprobado {time}: listo (comprobación #{runId}).',
       'card.fact.package': 'Paquete',
+      'update.downtime.predicted_one':
+        'Tiempo de inactividad previsto en este servidor: unos {median} (su última ejecución con tiempo de inactividad medido).',
+      'update.downtime.predicted_other':
+        'Tiempo de inactividad previsto en este servidor: unos {median}, como máximo {worst} (sus últimas {count} ejecuciones).',
       'check.title': 'Comprobación de preparación #{runId}: {server}',
       'check.subtitle':
         'Todas las comprobaciones previas al tiempo de inactividad, en el propio servidor. No se detiene nada: cero tiempo de inactividad.',
@@ -142,6 +154,9 @@ export const updateDecisions = catalogPart(
       'update.note.from-facts': '版本、SQL Server 和并置存储取自 {server} 的报告（{time}）。',
       'update.note.checked-ready': '已于 {time} 检查：就绪（检查 #{runId}）。',
       'card.fact.package': '包',
+      'update.downtime.predicted_one': '此服务器的预计停机时间：约 {median}（其上一次测得停机时间的运行）。',
+      'update.downtime.predicted_other':
+        '此服务器的预计停机时间：约 {median}，最长 {worst}（其最近 {count} 次运行）。',
       'check.title': '就绪检查 #{runId}：{server}',
       'check.subtitle': '在服务器上执行停机前的所有检查。不停止任何服务：零停机。',
       'check.state.queued': '等待 {server} 上的 runner 开始检查',
