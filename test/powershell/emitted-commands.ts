@@ -10,8 +10,8 @@ import { sessionInitCommands } from '../../src/runner/envelope.js';
 
 /**
  * Every PowerShell command line the runner can send to a server: each step of every plan the
- * catalog renders (all products x standard / enterprise / enterprise collocated, plus a UNC .zip
- * package), and the session set-up lines.
+ * catalog renders (all products x standard / enterprise / enterprise collocated, an Enterprise
+ * request with every option, and a UNC .zip package), and the session set-up lines.
  */
 
 export interface PlanVariant {
@@ -43,6 +43,27 @@ export function allVariants(): PlanVariant[] {
       });
     }
   }
+  // The options add parameters: graceful drain, force (same version), a mirrored pool the facts named.
+  const options = labServerSpec({
+    server: 'be02',
+    product: 'sfb2019',
+    edition: 'enterprise',
+    sqlServerFqdn: 'sql02.contoso.local',
+  });
+  out.push({
+    name: 'sfb2019 enterprise mirrored graceful force',
+    profile: options.profile,
+    request: {
+      server: 'be02',
+      edition: 'enterprise',
+      sqlServerFqdn: 'sql02.contoso.local',
+      collocated: false,
+      graceful: true,
+      force: true,
+      poolFqdn: 'be02-pool.contoso.local',
+      mirrored: true,
+    },
+  });
   // A UNC package source and a .zip package render differently.
   const unc = labServerSpec({ server: 'se02', product: 'sfb2019', edition: 'standard' });
   out.push({
