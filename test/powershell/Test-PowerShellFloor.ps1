@@ -163,6 +163,8 @@ $NewerParameters = @(
     @{ Command = 'Get-Content'; Parameter = 'AsByteStream'; Since = '6.0' }
     @{ Command = 'Set-Content'; Parameter = 'AsByteStream'; Since = '6.0' }
     @{ Command = 'Add-Content'; Parameter = 'AsByteStream'; Since = '6.0' }
+    @{ Command = 'ConvertTo-Json'; Parameter = 'AsArray'; Since = '6.2' }
+    @{ Command = 'ConvertTo-Json'; Parameter = 'EscapeHandling'; Since = '6.2' }
     @{ Command = 'ConvertFrom-Json'; Parameter = 'AsHashtable'; Since = '6.0' }
     @{ Command = 'ConvertFrom-Json'; Parameter = 'Depth'; Since = '6.2' }
     @{ Command = 'ConvertFrom-Json'; Parameter = 'NoEnumerate'; Since = '7.0' }
