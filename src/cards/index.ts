@@ -21,3 +21,4 @@ export { createViews } from './views.js';
 export type { ViewOptions } from './views.js';
 export { statusCard, historyCard, runnersCard } from './lists.js';
 export type { HistoryCardOptions, RunnerStatus, RunnersCardOptions } from './lists.js';
+export { versionsCard, packagesCard, packageChangeCard, factsLines, predictionText } from './fleet.js';

@@ -4,6 +4,9 @@ import type { RunRecord } from '../store/types.js';
 import { downtimeSummary, runStatusModel, spanMs, timeOf, type CardOptions } from './common.js';
 import type { Fact, HistoryCardModel, ListItemModel, RunnersCardModel, StatusCardModel } from './models.js';
 import { approvedFact, positionText, requestedFact } from './run-parts.js';
+import { factsLines, predictionText } from './fleet.js';
+import type { DowntimePrediction } from '../fleet/downtime.js';
+import type { ServerFacts } from '../procedure/index.js';
 
 const byIdDescending = (a: RunRecord, b: RunRecord) => b.id - a.id;
 
@@ -38,6 +41,8 @@ export function statusCard(
 export interface HistoryCardOptions extends CardOptions {
   /** Set when the list is limited to one server; it goes into the title. */
   server?: string | null;
+  /** That server's predicted downtime from its own past runs (predictDowntime); null = no history yet. */
+  prediction?: DowntimePrediction | null;
 }
 
 /** Finished runs, newest first: outcome, when, downtime, requester, approvers. */
@@ -65,6 +70,9 @@ export function historyCard(
       ? t.t('card.history.title.server', { server: options.server })
       : t.t('card.history.title'),
     summary: items.length > 0 ? t.plural('card.history.count', items.length) : t.t('history.none'),
+    prediction: options.server
+      ? t.t('fleet.prediction.line', { prediction: predictionText(t, options.prediction ?? null) })
+      : '',
     items,
   };
 }
@@ -76,6 +84,8 @@ export interface RunnerStatus {
   info: RunnerInfo | null;
   /** Time of the last heartbeat; null if it has never sent one. */
   lastSeenAt: string | null;
+  /** What the runner last read on its server (absent until it reports facts). */
+  facts?: ServerFacts | null | undefined;
   /** The run it is executing, if known. */
   currentRunId?: number | null;
 }
@@ -99,6 +109,7 @@ export function runnersCard(
       const seen = timeOf(runner.lastSeenAt);
       const online = seen !== null && now.getTime() - seen <= offlineAfter;
       const unknown = t.t('card.runners.unknown');
+      const product = runner.info?.profile.product ?? runner.facts?.product;
       return {
         heading: runner.server,
         status: online
@@ -107,9 +118,12 @@ export function runnersCard(
         facts: [
           {
             title: t.t('card.fact.product'),
-            value: runner.info ? productName(t, runner.info.profile.product) : unknown,
+            value: product ? productName(t, product) : unknown,
           },
-          { title: t.t('card.fact.package-version'), value: runner.info?.profile.package.version ?? unknown },
+          ...factsLines(t, runner.facts, options),
+          ...(runner.info?.profile.package
+            ? [{ title: t.t('fleet.fact.override'), value: runner.info.profile.package.version }]
+            : []),
           { title: t.t('card.fact.runner-version'), value: runner.info?.version ?? unknown },
           {
             title: t.t('card.fact.last-contact'),

@@ -199,8 +199,24 @@ export interface ListCardModel {
 }
 
 export type StatusCardModel = ListCardModel;
-export type HistoryCardModel = ListCardModel;
+/** `prediction`: predicted downtime for the one server the list is limited to ('' for all servers). */
+export type HistoryCardModel = ListCardModel & { prediction: string };
 export type RunnersCardModel = ListCardModel;
+export type VersionsCardModel = ListCardModel;
+export type PackagesCardModel = ListCardModel;
+
+/** A proposed package catalog change waiting for (or done with) approvals. */
+export interface PackageChangeCardModel {
+  lang: string;
+  title: string;
+  status: StatusModel;
+  note: string;
+  facts: Fact[];
+  changeId: number;
+  showApproval: boolean;
+  labels: { approve: string; reject: string };
+  refresh: RefreshModel | null;
+}
 
 export interface CardModels {
   plan: PlanCardModel;
@@ -213,6 +229,9 @@ export interface CardModels {
   history: HistoryCardModel;
   runners: RunnersCardModel;
   readiness: ReadinessCardModel;
+  versions: VersionsCardModel;
+  packages: PackagesCardModel;
+  'packages-change': PackageChangeCardModel;
 }
 
 export type CardTemplateName = keyof CardModels;
@@ -228,4 +247,7 @@ export const CARD_TEMPLATE_NAMES: readonly CardTemplateName[] = [
   'history',
   'runners',
   'readiness',
+  'versions',
+  'packages',
+  'packages-change',
 ];

@@ -10,6 +10,10 @@ export const VERBS = {
   runRetry: 'run.retry',
   runAbort: 'run.abort',
   runRefresh: 'run.refresh',
+  /** Package catalog changes (`package add/remove`); their data carries changeId, not runId. */
+  packageApprove: 'package.approve',
+  packageReject: 'package.reject',
+  packageRefresh: 'package.refresh',
 } as const;
 
 export type Verb = (typeof VERBS)[keyof typeof VERBS];

@@ -11,6 +11,12 @@ import {
   type HotState,
 } from './hot-state.js';
 import { lockDataDir } from './lock.js';
+import {
+  packageKey,
+  PackageCatalogFile,
+  type CatalogPackage,
+  type PackageChange,
+} from './package-catalog.js';
 import { makePrivateDir, tightenDataDir } from './private-files.js';
 import { RunArchive } from './run-archive.js';
 
@@ -67,6 +73,7 @@ export class LowdbStore implements Store {
   private readonly outboxes: StoreOutbox;
   private readonly storeRunners: StoreRunners;
   private readonly hotFile: HotFile;
+  private readonly catalog: PackageCatalogFile;
   private hotFileFound = false;
   private mutations: Promise<unknown> = Promise.resolve();
   /** Final runs still in the hot file whose archive copy is already written. */
@@ -100,6 +107,7 @@ export class LowdbStore implements Store {
       this.warn,
     );
     this.storeRunners = new StoreRunners(dir, this.runnerFacts(), runnerOptions);
+    this.catalog = new PackageCatalogFile(dir);
   }
 
   static async open(
@@ -114,6 +122,7 @@ export class LowdbStore implements Store {
     });
     if (store.readOnly) {
       await store.db.read();
+      await store.catalog.read();
       return store;
     }
     try {
@@ -131,6 +140,7 @@ export class LowdbStore implements Store {
     }
     try {
       await store.db.read();
+      await store.catalog.read();
       await store.mutate(() => store.storeRunners.moveLegacyToRegistry());
       await store.repairAfterCrash();
       await store.mutate(() => store.outboxes.applyLog());
@@ -217,6 +227,47 @@ export class LowdbStore implements Store {
 
   removeRunner(id: string): Promise<void> {
     return this.mutate(() => this.storeRunners.remove(id));
+  }
+
+  packages(): CatalogPackage[] {
+    return this.catalog.packages.map((entry) => structuredClone(entry));
+  }
+
+  pendingPackageChanges(): PackageChange[] {
+    return this.catalog.changes.map((change) => structuredClone(change));
+  }
+
+  getPackageChange(id: number): PackageChange | undefined {
+    const change = this.catalog.changes.find((c) => c.id === id);
+    return change && structuredClone(change);
+  }
+
+  savePackageChange(change: PackageChange): Promise<PackageChange> {
+    return this.mutate(() =>
+      this.catalog.update((state) => {
+        const saved = structuredClone(change);
+        if (saved.id === 0) saved.id = state.lastChangeId += 1;
+        state.changes = state.changes.filter((c) => c.id !== saved.id);
+        if (saved.status === 'awaiting-approval') state.changes.push(saved);
+        if (saved.status === 'applied') {
+          const key = packageKey(saved.product, saved.version);
+          const others = state.packages.filter((p) => packageKey(p.product, p.version) !== key);
+          state.packages =
+            saved.action === 'add' && saved.entry
+              ? [
+                  ...others,
+                  {
+                    ...saved.entry,
+                    product: saved.product,
+                    addedAt: this.now().toISOString(),
+                    addedBy: saved.proposedBy,
+                  },
+                ]
+              : others;
+        }
+        return structuredClone(saved);
+      }),
+    );
   }
 
   getConversation(id: string): ConversationRecord | undefined {
@@ -306,10 +357,11 @@ export class LowdbStore implements Store {
         else runners()[id] = facts;
         await this.writeOrUndo(() => restoreEntry(runners(), id, previous));
       },
-      touch: (id, lastSeenAt) => {
+      touch: (id, lastSeenAt, facts) => {
         const entry = runners()[id];
         if (!entry) return;
         entry.lastSeenAt = lastSeenAt;
+        if (facts) entry.facts = facts;
         this.hotFile.changed('runners', id);
       },
       writeAll: async (entries) => {

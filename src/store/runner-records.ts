@@ -2,7 +2,7 @@ import type { RunnerIdentity } from './runner-registry.js';
 import type { RunnerRecord } from './store.js';
 
 /** What the bot learns from a runner's heartbeats: kept in the hot file, never in the registry. */
-export type RunnerFacts = Pick<RunnerRecord, 'lastSeenAt' | 'info'>;
+export type RunnerFacts = Pick<RunnerRecord, 'lastSeenAt' | 'info' | 'facts'>;
 
 /**
  * A runner entry of the hot file. Before the runner registry existed the hot file held the whole
@@ -14,8 +14,11 @@ export function identityOf({ id, server, secret, createdAt }: RunnerIdentity): R
   return { id, server, secret, createdAt };
 }
 
-export function factsOf({ lastSeenAt, info }: RunnerFacts): RunnerFacts {
-  return { lastSeenAt: lastSeenAt ?? null, info: info ?? null };
+/** The server facts (`facts`) are kept only once a runner reported them; older entries have none. */
+export function factsOf({ lastSeenAt, info, facts }: RunnerFacts): RunnerFacts {
+  const kept: RunnerFacts = { lastSeenAt: lastSeenAt ?? null, info: info ?? null };
+  if (facts) kept.facts = facts;
+  return kept;
 }
 
 export function sameIdentity(a: RunnerIdentity | undefined, b: RunnerIdentity): boolean {
@@ -35,5 +38,11 @@ export function hasLegacyRunners(stored: Record<string, StoredRunner>): boolean 
 }
 
 export function mergeRunner(identity: RunnerIdentity, facts: RunnerFacts | undefined): RunnerRecord {
-  return { ...identityOf(identity), lastSeenAt: facts?.lastSeenAt ?? null, info: facts?.info ?? null };
+  const record: RunnerRecord = {
+    ...identityOf(identity),
+    lastSeenAt: facts?.lastSeenAt ?? null,
+    info: facts?.info ?? null,
+  };
+  if (facts?.facts) record.facts = facts.facts;
+  return record;
 }

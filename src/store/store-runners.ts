@@ -24,13 +24,22 @@ function sameInfo(a: RunnerFacts['info'], b: RunnerFacts['info']): boolean {
   return isDeepStrictEqual(a, b);
 }
 
+/** Same server facts apart from when they were read: a fresh reading alone is no reason to write. */
+function sameServerFacts(a: RunnerFacts['facts'], b: RunnerFacts['facts']): boolean {
+  if (!a || !b) return !a && !b;
+  return isDeepStrictEqual({ ...a, readAt: '' }, { ...b, readAt: '' });
+}
+
 /** The hot file's runner entries, as the store that owns the file lets others change them. */
 export interface RunnerFactsFile {
   read(): Record<string, StoredRunner>;
   /** Sets one runner's facts (undefined removes them) and writes; undone in memory when the write fails. */
   write(id: string, facts: RunnerFacts | undefined): Promise<void>;
-  /** Moves a runner's last-seen time in memory only; it reaches the file with the next write. */
-  touch(id: string, lastSeenAt: string | null): void;
+  /**
+   * Moves a runner's last-seen time (and the time its unchanged facts were read) in memory only;
+   * they reach the file with the next write.
+   */
+  touch(id: string, lastSeenAt: string | null, facts?: RunnerFacts['facts']): void;
   /** Replaces every entry and writes; undone in memory when the write fails. */
   writeAll(entries: Record<string, StoredRunner>): Promise<void>;
 }
@@ -101,9 +110,15 @@ export class StoreRunners {
     if (this.get(id) === undefined) return 'unknown';
     const stored = this.facts.read();
     const entry = Object.hasOwn(stored, id) ? stored[id] : undefined;
-    const fresh = factsOf(facts);
-    if (entry !== undefined && entry.lastSeenAt !== null && sameInfo(entry.info, fresh.info)) {
-      this.facts.touch(id, fresh.lastSeenAt);
+    // A beat without facts keeps the ones reported before (runners send them only when they change).
+    const fresh = factsOf({ ...facts, facts: facts.facts ?? entry?.facts });
+    if (
+      entry !== undefined &&
+      entry.lastSeenAt !== null &&
+      sameInfo(entry.info, fresh.info) &&
+      sameServerFacts(entry.facts, fresh.facts)
+    ) {
+      this.facts.touch(id, fresh.lastSeenAt, fresh.facts);
       return 'in memory';
     }
     await this.facts.write(id, fresh);

@@ -1,5 +1,6 @@
 import type { RunnerInfo } from '../protocol/messages.js';
 import type { ServerFacts } from '../procedure/index.js';
+import type { CatalogPackage, PackageChange } from './package-catalog.js';
 import type { Person, RunRecord } from './types.js';
 
 export interface RunnerRecord {
@@ -100,6 +101,18 @@ export interface Store {
   ): Promise<void>;
   /** Revokes a runner: its secret stops working at once in this process. */
   removeRunner(id: string): Promise<void>;
+
+  /** The package catalog (packages.json), in the order entries were added. */
+  packages(): CatalogPackage[];
+  /** Package changes still waiting for approvals. */
+  pendingPackageChanges(): PackageChange[];
+  getPackageChange(id: number): PackageChange | undefined;
+  /**
+   * Writes a package change. A new one (id 0) gets its id. 'applied' changes the catalog in the
+   * same write (add replaces an entry of the same product and version; remove drops it); a
+   * decided change ('applied', 'rejected', 'expired') leaves the file. Resolves with the change as saved.
+   */
+  savePackageChange(change: PackageChange): Promise<PackageChange>;
 
   getConversation(id: string): ConversationRecord | undefined;
   saveConversation(conversation: ConversationRecord): Promise<void>;

@@ -230,16 +230,22 @@ describe('help, status and runners cards', () => {
     expect(overview.commands.map((c) => c.name)).toEqual([
       'update',
       'plan',
+      'check',
       'status',
       'cancel',
       'history',
       'runners',
+      'versions',
+      'packages',
+      'package',
       'language',
       'help',
     ]);
     const update = helpCard(createTranslator('zh-CN'), 'update').commands[0]!;
-    expect(update.usage).toBe('update <server> <standard|enterprise> [sql <fqdn>] [collocated]');
-    expect(update.args).toHaveLength(4);
+    expect(update.usage).toBe(
+      'update <server> [standard|enterprise] [sql <fqdn>] [collocated] [graceful] [force]',
+    );
+    expect(update.args).toHaveLength(6);
     expect(update.aliases).toBe('也可以写作：patch和upgrade');
   });
 

@@ -10,10 +10,15 @@ import {
   statusCard,
   stepResultCard,
   summaryCard,
+  packageChangeCard,
+  packagesCard,
+  versionsCard,
   type CardModels,
   type CardTemplateName,
 } from '../../src/cards/index.js';
 import type { Translator } from '../../src/i18n/index.js';
+import { fleetRow, type FleetRow } from '../../src/fleet/versions.js';
+import { APPROVAL, CATALOG, PACKAGE_CHANGE, RUNNERS_WITH_FACTS } from './fleet-fixtures.js';
 import type { Plan } from '../../src/procedure/index.js';
 import type { RunRecord, StepRecord } from '../../src/store/types.js';
 import {
@@ -57,7 +62,20 @@ export function modelsFor(plan: Plan, t: Translator): { [N in CardTemplateName]:
     history: historyCard([succeededRun(plan), rejected], t),
     runners: runnersCard(RUNNERS, nowAt(20), t),
     readiness: readinessCard(checkRun(plan, 'running'), t),
+    versions: versionsCard(fleetRowsFor(plan), t),
+    packages: packagesCard(CATALOG, [PACKAGE_CHANGE], t),
+    'packages-change': packageChangeCard(PACKAGE_CHANGE, t, { refreshUserIds: ['29:bob', '29:carol'] }),
   };
+}
+
+/** Fleet rows for the versions card: behind with a last run, current, unknown. */
+export function fleetRowsFor(plan: Plan): FleetRow[] {
+  const runs = [succeededRun(plan)];
+  return [
+    fleetRow(RUNNERS_WITH_FACTS[0]!, CATALOG, runs[0]!),
+    fleetRow(RUNNERS_WITH_FACTS[1]!, CATALOG, null),
+    fleetRow(RUNNERS_WITH_FACTS[2]!, CATALOG, null),
+  ];
 }
 
 /** A readiness check of the plan's prestage steps: running (half done), ready, or not ready. */
@@ -112,8 +130,20 @@ export function variationsFor(plan: Plan, t: Translator): { [N in CardTemplateNa
     summary: [summaryCard(baseRun(plan, { status: 'cancelled', endedAt: at(2) }), t)],
     help: [helpCard(t, 'update'), helpCard(t, 'runners')],
     status: [statusCard([], nowAt(0), t)],
-    history: [historyCard([], t, { server: 'backend01' })],
-    runners: [runnersCard([], nowAt(0), t)],
+    history: [
+      historyCard([], t, { server: 'backend01' }),
+      historyCard([succeededRun(plan)], t, {
+        server: 'backend01',
+        prediction: { samples: 3, medianMs: 540_000, worstMs: 840_000 },
+      }),
+    ],
+    runners: [runnersCard([], nowAt(0), t), runnersCard(RUNNERS_WITH_FACTS, nowAt(0), t)],
+    versions: [versionsCard([], t)],
+    packages: [packagesCard([], [], t)],
+    'packages-change': [
+      packageChangeCard({ ...PACKAGE_CHANGE, status: 'applied', decisions: [APPROVAL] }, t),
+      packageChangeCard({ ...PACKAGE_CHANGE, status: 'rejected', action: 'remove' }, t),
+    ],
     readiness: [readinessCard(checkRun(plan, 'ready'), t), readinessCard(checkRun(plan, 'not-ready'), t)],
   };
 }

@@ -66,7 +66,10 @@ describe.each(CARD_TEMPLATE_NAMES)('template %s', (name: CardTemplateName) => {
       if (typeof obj.type === 'string' && obj.type.startsWith('Action.')) {
         expect(obj.type).toBe('Action.Execute');
         expect(ALL_VERBS).toContain(obj.verb);
-        expect(obj.data).toMatchObject({ runId: '${runId}' });
+        // Package catalog changes are not runs: their actions carry the change's id instead.
+        if (String(obj.verb).startsWith('package.'))
+          expect(obj.data).toMatchObject({ changeId: '${changeId}' });
+        else expect(obj.data).toMatchObject({ runId: '${runId}' });
       }
       if (typeof obj.type === 'string' && obj.type.startsWith('Input.')) {
         expect(Object.values(INPUT_IDS)).toContain(obj.id);

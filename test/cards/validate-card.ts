@@ -123,21 +123,28 @@ function checkAction(action: Json, path: string, fail: Fail): void {
   if (!(ALL_VERBS as readonly Json[]).includes(action.verb))
     fail(path, `unknown verb ${String(action.verb)}`);
   if (!nonEmpty(action.title)) fail(path, 'action without title');
-  checkRunId(action.data, `${path}.data`, fail);
+  checkRunId(action.data, `${path}.data`, fail, idField(action.verb));
 }
 
-function checkRunId(data: Json, path: string, fail: Fail): void {
-  if (!isObject(data) || typeof data.runId !== 'number' || !Number.isInteger(data.runId) || data.runId < 1) {
-    fail(path, 'data.runId must be a positive whole number');
+/** Package catalog changes are not runs: their actions carry changeId instead of runId. */
+function idField(verb: Json): 'runId' | 'changeId' {
+  return typeof verb === 'string' && verb.startsWith('package.') ? 'changeId' : 'runId';
+}
+
+function checkRunId(data: Json, path: string, fail: Fail, field: 'runId' | 'changeId' = 'runId'): void {
+  const id = isObject(data) ? data[field] : undefined;
+  if (typeof id !== 'number' || !Number.isInteger(id) || id < 1) {
+    fail(path, `data.${field} must be a positive whole number`);
   }
 }
 
 function checkRefresh(refresh: Json, fail: Fail): void {
   if (!isObject(refresh) || !isObject(refresh.action)) return fail('$.refresh', 'needs an action');
-  if (refresh.action.type !== 'Action.Execute' || refresh.action.verb !== 'run.refresh') {
-    fail('$.refresh.action', 'must be Action.Execute run.refresh');
+  const verb = refresh.action.verb;
+  if (refresh.action.type !== 'Action.Execute' || (verb !== 'run.refresh' && verb !== 'package.refresh')) {
+    fail('$.refresh.action', 'must be Action.Execute run.refresh or package.refresh');
   }
-  checkRunId(refresh.action.data, '$.refresh.action.data', fail);
+  checkRunId(refresh.action.data, '$.refresh.action.data', fail, idField(verb));
   const ids = refresh.userIds;
   if (!Array.isArray(ids) || ids.length === 0 || !ids.every(nonEmpty))
     fail('$.refresh.userIds', 'need user ids');
