@@ -33,6 +33,11 @@ export class CardActions {
   constructor(
     private readonly runs: RunService,
     private readonly views: Views,
+    /** The package catalog change card's verbs (package.*), handled apart from runs. */
+    private readonly packages?: {
+      handles(verb: unknown): boolean;
+      handle(action: CardAction): Promise<CardActionAnswer>;
+    },
   ) {
     this.handlers = {
       [VERBS.planConfirm]: (id, _d, actor) => runs.confirm(id, actor),
@@ -52,6 +57,7 @@ export class CardActions {
   }
 
   async handle(action: CardAction): Promise<CardActionAnswer> {
+    if (this.packages?.handles(action.verb)) return this.packages.handle(action);
     const t = createTranslator(action.locale);
     const handler =
       typeof action.verb === 'string' && Object.hasOwn(this.handlers, action.verb)
@@ -59,7 +65,7 @@ export class CardActions {
         : undefined;
     const data = isRecord(action.data) ? action.data : {};
     const runId = parseRunId(data.runId);
-    if (!handler || runId === null) {
+    if (!handler || runId === null || (await this.isCheckAction(action.verb, runId))) {
       await this.auditInvalid(action, data.runId);
       return { message: t.t('bot.action.invalid') };
     }
@@ -69,6 +75,15 @@ export class CardActions {
     });
     if (!outcome.ok) return this.refused(t, runId, outcome.refusal, action);
     return { card: this.views.runCard(outcome.value, this.runTranslator(outcome.value), action.user) };
+  }
+
+  /**
+   * A readiness check's card has no buttons, so a run verb other than refresh naming a check run
+   * was not sent by any card of ours: it is refused like any other forged action.
+   */
+  private async isCheckAction(verb: unknown, runId: number): Promise<boolean> {
+    if (verb === VERBS.runRefresh) return false;
+    return (await this.runs.ctx.store.findRun(runId))?.kind === 'check';
   }
 
   /** The run's card speaks like its messages: the conversation's `language`, else the requester's. */

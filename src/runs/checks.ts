@@ -39,7 +39,7 @@ export async function requestCheck(ctx: RunContext, input: CheckInput): Promise<
     return refuseCheck(ctx, input, refuse('bot.not-allowed.request'));
   const runner = runnerFor(ctx, input.server);
   if (!runner) return refuseCheck(ctx, input, unknownServer(ctx, input.server));
-  const pkg = packageFor(runner);
+  const pkg = packageFor(ctx, runner);
   if (!pkg)
     return refuseCheck(
       ctx,

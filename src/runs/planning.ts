@@ -10,6 +10,7 @@ import {
   type UpdatePackage,
   type UpdateRequest,
 } from '../procedure/index.js';
+import { packageToPlan } from '../fleet/package-for.js';
 import type { RunnerRecord } from '../store/store.js';
 import type { Person } from '../store/types.js';
 import { refuse, type Outcome, type RunContext } from './context.js';
@@ -31,12 +32,9 @@ export interface PlannedUpdate {
 
 export type RegisteredRunner = RunnerRecord & { info: NonNullable<RunnerRecord['info']> };
 
-/**
- * The package to plan with. The runner's profile package is what the bot knows today (a local
- * override or the runner's configured package); the catalog takes over here once it exists.
- */
-export function packageFor(runner: RegisteredRunner): UpdatePackage | null {
-  return runner.info.profile.package ?? null;
+/** The package to plan with: the runner's local override, else the newest catalog entry for the product. */
+export function packageFor(ctx: RunContext, runner: RegisteredRunner): UpdatePackage | null {
+  return packageToPlan(runner, ctx.store.packages())?.package ?? null;
 }
 
 /** The edition the server reported (facts first, then the runner's profile), or null. */
@@ -111,7 +109,7 @@ export function planWithFacts(
 ): Outcome<PlannedUpdate> {
   const server = runner.server;
   const profile = runner.info.profile;
-  const pkg = packageFor(runner);
+  const pkg = packageFor(ctx, runner);
   if (!pkg) return refuse('update.no-package', { server, product: profile.product });
   const resolved = resolveRequest(ask, runner);
   if (!resolved.ok) return resolved;
@@ -119,7 +117,9 @@ export function planWithFacts(
   const force = ask.force === true;
   let decision: ReturnType<typeof updateDecision> = 'update';
   try {
-    decision = facts ? updateDecision(facts.installedVersion, facts.components, pkg.version, force) : 'update';
+    decision = facts
+      ? updateDecision(facts.installedVersion, facts.components, pkg.version, force)
+      : 'update';
   } catch {
     // A version the runner reported that is not a dotted number: compare nothing, the runner's own
     // version-gap check still runs before any downtime.

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { predictedDowntimeFor } from '../fleet/downtime.js';
 import type { UpdatePackage } from '../procedure/index.js';
 import { closest } from '../commands/index.js';
 import { ACTIVE_STATUSES, type Person, type RunRecord } from '../store/types.js';
@@ -18,6 +19,9 @@ export function runnerFor(ctx: RunContext, server: string): RegisteredRunner | n
   const runner = ctx.store.runners().find((r) => r.server === server && r.info !== null);
   return runner ? (runner as RegisteredRunner) : null;
 }
+
+/** The plan note that carries this server's predicted downtime (the plan card shows it in the downtime box). */
+export const PREDICTED_DOWNTIME_NOTE = 'update.note.predicted-downtime';
 
 /** How long a ready check counts for the plan card of a later update. */
 export const CHECK_FRESH_MS = 60 * 60_000;
@@ -66,11 +70,23 @@ export async function previewPlan(
   if (!runner) return unknownServer(ctx, ask.server);
   const planned = planWithFacts(ctx, runner, ask, requester);
   if (!planned.ok) return planned;
-  const check = await freshCheck(ctx, runner.server, planned.value.plan.package ?? null);
+  const { plan } = planned.value;
+  const check = await freshCheck(ctx, runner.server, plan.package ?? null);
   if (check?.endedAt) {
-    planned.value.plan.notes = [
-      ...(planned.value.plan.notes ?? []),
+    plan.notes = [
+      ...(plan.notes ?? []),
       { key: 'update.note.checked-ready', params: { time: check.endedAt, runId: check.id } },
+    ];
+  }
+  // This server's own past downtimes; without any, the card keeps the product's typical figure.
+  const predicted = await predictedDowntimeFor(ctx.store, runner.server);
+  if (predicted) {
+    plan.notes = [
+      ...(plan.notes ?? []),
+      {
+        key: PREDICTED_DOWNTIME_NOTE,
+        params: { medianMs: predicted.medianMs, worstMs: predicted.worstMs, runs: predicted.samples },
+      },
     ];
   }
   return planned;
