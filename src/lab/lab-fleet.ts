@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
-import { assembleRunner } from '../runner/assemble.js';
+import { assembleRunner, labRunnerSettings } from '../runner/assemble.js';
 import type { RunnerAgent } from '../runner/agent.js';
 import type { Store } from '../store/store.js';
 import {
@@ -69,7 +69,7 @@ export async function startLabFleet(options: LabFleetOptions): Promise<LabFleet>
       runnerId,
       secret,
       version: 'lab',
-      profile: server.profile,
+      ...labRunnerSettings(server.profile),
       shell: server.shell,
       journalDir: join(options.dir, 'runners', name),
       logger: options.logger.child({ runner: runnerId }),

@@ -4,6 +4,7 @@ import type { Heartbeat, HeartbeatAnswer, Job, RunnerInfo, StepResult } from '..
 import type { ResultAck } from '../protocol/validate-messages.js';
 import { RunnerApiError } from './client.js';
 import type { RunHooks, RunReport } from './executor.js';
+import type { FactsSource } from './facts.js';
 import { resultKey, type Journal } from './journal.js';
 import { notStartedResult } from './results.js';
 import { pause, Wakeup } from './wakeup.js';
@@ -33,6 +34,12 @@ export interface RunnerAgentOptions {
   backoff?: { baseMs: number; maxMs: number };
   /** How long stop() waits for the running step to end and for results to be delivered (default 5 s). */
   stopGraceMs?: number;
+  /**
+   * The server facts: read at start, after every job and every factsIntervalMs (default 60 min),
+   * always between jobs, never while one runs; sent with the next heartbeat when they changed.
+   */
+  facts?: FactsSource;
+  factsIntervalMs?: number;
   now?: () => Date;
 }
 
@@ -72,6 +79,11 @@ export class RunnerAgent {
   #loops: Promise<void>[] = [];
   #startCalled = false;
   #stopping: Promise<void> | null = null;
+  /** Facts are read before the next poll: at start, and after a job ran. */
+  #factsDue = true;
+  #factsReadAt = 0;
+  /** The facts (without readAt) the bot last acknowledged in a heartbeat answer. */
+  #factsSent: string | null = null;
 
   constructor(options: RunnerAgentOptions) {
     this.#o = options;
@@ -132,6 +144,8 @@ export class RunnerAgent {
     let failures = 0;
     let repeatedOffers = 0;
     while (!signal.aborted) {
+      await this.#readFactsIfDue();
+      if (signal.aborted) break;
       const askedAt = Date.now();
       let job: Job | null;
       try {
@@ -182,6 +196,8 @@ export class RunnerAgent {
     this.#cancelRequested = this.#cancelRuns.has(job.runId);
     this.#beatWake.wake();
     let report: RunReport | null = null;
+    // Whatever the outcome, the server may have changed: read the facts again before the next poll.
+    this.#factsDue = true;
     try {
       report = await this.#o.executor.run(job, {
         onStepStarted: (step) => {
@@ -259,17 +275,32 @@ export class RunnerAgent {
       .catch((sendError: unknown) => this.#callFailed('refusal report', sendError, 1));
   }
 
+  async #readFactsIfDue(): Promise<void> {
+    const source = this.#o.facts;
+    if (!source) return;
+    const interval = this.#o.factsIntervalMs ?? 60 * 60_000;
+    if (!this.#factsDue && Date.now() - this.#factsReadAt < interval) return;
+    this.#factsDue = false;
+    this.#factsReadAt = Date.now();
+    // read() logs its own failures and never throws; the previous facts then stay.
+    if (await source.read()) this.#beatWake.wake();
+  }
+
   async #heartbeatLoop(): Promise<void> {
     let failures = 0;
     while (!this.#loopsAbort.signal.aborted) {
       const held = this.#held;
+      const facts = this.#o.facts?.latest ?? null;
+      const factsKey = facts ? JSON.stringify({ ...facts, readAt: null }) : null;
       const beat: Heartbeat = {
         info: this.#o.info,
+        ...(facts && factsKey !== this.#factsSent ? { facts } : {}),
         runId: held?.runId ?? null,
         stepId: held?.stepId ?? null,
       };
       try {
         this.#noteCancels(await this.#o.client.heartbeat(beat, this.#loopsAbort.signal));
+        if (beat.facts) this.#factsSent = factsKey;
         if (failures > 0) {
           this.#log.info('the bot answers again');
           this.#deliveryWake.wake();

@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import type { ServerProfile } from '../procedure/index.js';
+import type { ReportedProfile } from '../protocol/messages.js';
 import { RunnerAgent } from './agent.js';
 import { BotClient } from './client.js';
 import { Executor } from './executor.js';
+import { ServerFactsReader } from './facts.js';
 import { Journal } from './journal.js';
 import { OutputLog } from './output.js';
 import type { ShellSpec } from './shell.js';
@@ -14,7 +16,12 @@ export interface RunnerParts {
   runnerId: string;
   secret: string;
   version: string;
-  profile: ServerProfile;
+  /** Its package, when present, is the local override: the only one this runner installs. */
+  profile: ReportedProfile;
+  /** Allowed package source prefixes for the bot's packages (PATCHBOT_PACKAGE_SOURCES). */
+  packageSources: readonly string[];
+  /** How often the server facts are read between jobs (default 60 min). */
+  factsIntervalMs?: number;
   shell: ShellSpec;
   /** Folder of the local journal and the full step output logs. */
   journalDir: string;
@@ -27,10 +34,19 @@ export interface RunnerParts {
 export async function assembleRunner(parts: RunnerParts): Promise<RunnerAgent> {
   const { logger } = parts;
   const journal = await Journal.open(join(parts.journalDir, 'journal.json'), logger);
+  const facts = new ServerFactsReader({
+    shell: parts.shell,
+    modulePath: PATCHBOT_MODULE_PATH,
+    product: parts.profile.product,
+    stagingDir: parts.profile.stagingDir,
+    logger: logger.child({ component: 'facts' }),
+  });
   return new RunnerAgent({
     client: new BotClient({ baseUrl: parts.botUrl, runnerId: parts.runnerId, secret: parts.secret, logger }),
     executor: new Executor({
       profile: parts.profile,
+      packagePolicy: { sources: parts.packageSources },
+      facts: () => facts.latest,
       shell: parts.shell,
       modulePath: PATCHBOT_MODULE_PATH,
       journal,
@@ -42,5 +58,19 @@ export async function assembleRunner(parts: RunnerParts): Promise<RunnerAgent> {
     logger,
     heartbeatIntervalMs: parts.heartbeatIntervalMs,
     backoff: parts.backoff,
+    facts,
+    factsIntervalMs: parts.factsIntervalMs,
   });
+}
+
+/** Where lab runners take packages from: the simulated update server, with no local override. */
+export const LAB_PACKAGE_SOURCES: readonly string[] = ['https://updates.contoso.local/'];
+
+/**
+ * A lab server's runner settings: its profile without a package and the lab's package source, so
+ * a package added to the bot's catalog reaches every lab runner untouched, as on a real fleet.
+ */
+export function labRunnerSettings(profile: ServerProfile): Pick<RunnerParts, 'profile' | 'packageSources'> {
+  const { package: _ignored, ...withoutPackage } = profile;
+  return { profile: withoutPackage, packageSources: LAB_PACKAGE_SOURCES };
 }

@@ -12,6 +12,7 @@ import type { LabFault } from '../lab/state.js';
 import { createLogger } from '../log.js';
 import { planUpdate } from '../procedure/index.js';
 import type { Job } from '../protocol/messages.js';
+import { labRunnerSettings } from './assemble.js';
 import { Executor } from './executor.js';
 import { Journal } from './journal.js';
 import { OutputLog } from './output.js';
@@ -134,6 +135,8 @@ async function main(): Promise<number> {
     edition: command.edition,
     sqlServerFqdn: command.sqlServerFqdn ?? undefined,
     collocated: command.collocated,
+    ...(command.graceful ? { graceful: true } : {}),
+    ...(command.force ? { force: true } : {}),
   };
   const planned = planUpdate(request, spec.profile);
   if (!planned.ok) {
@@ -169,8 +172,11 @@ async function main(): Promise<number> {
     console.log(`recovered: ${formatResultLine(result, plan.steps.length, null)}`);
   for (const result of journal.pendingResults()) await journal.ack(result);
   const outputLog = new OutputLog(join(dir, 'logs'), logger);
+  // Like a lab fleet runner: no local package; the job brings it from the simulated update server.
+  const runner = labRunnerSettings(spec.profile);
   const executor = new Executor({
-    profile: spec.profile,
+    profile: runner.profile,
+    packagePolicy: { sources: runner.packageSources },
     shell: shell.value,
     modulePath: PATCHBOT_MODULE_PATH,
     journal,
@@ -193,6 +199,8 @@ async function main(): Promise<number> {
     request,
     steps: plan.steps.map((s) => s.id),
     startIndex: 0,
+    kind: 'update',
+    ...(plan.package ? { package: plan.package } : {}),
   };
   const report = await executor.run(job, {
     onStepStarted: (step, progress) => console.log(formatStartLine(step, progress)),

@@ -7,15 +7,16 @@ import {
   validateHostName,
   validateLocalFolder,
   validatePackageSource,
-  validateProfile,
+  validateReportedProfile,
   validateSha256,
   validateVersion,
   type Edition,
   type ProductFamily,
   type Result,
-  type ServerProfile,
 } from '../procedure/index.js';
+import type { ReportedProfile } from '../protocol/messages.js';
 import { RUNNER_ID_PATTERN } from '../protocol/signing.js';
+import { validateSourcePrefix } from './package-policy.js';
 import { checkShellEnvironment } from './shell-config.js';
 import type { ShellSpec } from './shell.js';
 
@@ -30,7 +31,12 @@ export interface RunnerConfig {
   /** HMAC secret; sign with it, never log it. */
   secret: string;
   secretSource: 'PATCHBOT_RUNNER_SECRET_FILE' | 'PATCHBOT_RUNNER_SECRET';
-  profile: ServerProfile;
+  /** The server profile; `package` is set only for a local override (PATCHBOT_PACKAGE_*). */
+  profile: ReportedProfile;
+  /** Allowed package source prefixes (PATCHBOT_PACKAGE_SOURCES), each ending in / or \. */
+  packageSources: string[];
+  /** How often the server facts are read again between jobs. */
+  factsIntervalMs: number;
   shell: ShellSpec;
   /** Journal (journal.json) and full step output (output/). */
   journalDir: string;
@@ -115,17 +121,40 @@ export function loadRunnerConfig(options: LoadRunnerConfigOptions = {}): RunnerC
       `PATCHBOT_EDITION must be ${EDITIONS.join(' or ')}, or empty (got "${edition.slice(0, 20)}")`,
     );
   }
-  const source = required('PATCHBOT_PACKAGE_SOURCE', 'https:// URL or UNC path of the update package');
-  check('PATCHBOT_PACKAGE_SOURCE', source, validatePackageSource(source));
-  const fileName = required(
+  // The local override: all four or none. Without it, jobs bring the bot's catalog package.
+  const packageVars = [
+    'PATCHBOT_PACKAGE_SOURCE',
     'PATCHBOT_PACKAGE_FILE',
-    'file name of the package, e.g. SkypeServerUpdateInstaller.exe',
-  );
+    'PATCHBOT_PACKAGE_SHA256',
+    'PATCHBOT_PACKAGE_VERSION',
+  ] as const;
+  const [source, fileName, sha256, version] = packageVars.map(text) as [string, string, string, string];
+  const setVars = packageVars.filter((name) => text(name) !== '');
+  const hasOverride = setVars.length === packageVars.length;
+  if (setVars.length > 0 && !hasOverride) {
+    problems.push(
+      `${packageVars.filter((name) => text(name) === '').join(', ')} missing: a local package override ` +
+        'needs all four PATCHBOT_PACKAGE_* variables (or none, to take packages from the bot)',
+    );
+  }
+  check('PATCHBOT_PACKAGE_SOURCE', source, validatePackageSource(source));
   check('PATCHBOT_PACKAGE_FILE', fileName, validateFileName(fileName));
-  const sha256 = required('PATCHBOT_PACKAGE_SHA256', 'SHA-256 of the package, 64 hex digits');
   check('PATCHBOT_PACKAGE_SHA256', sha256, validateSha256(sha256));
-  const version = required('PATCHBOT_PACKAGE_VERSION', 'version the server reports once patched');
   check('PATCHBOT_PACKAGE_VERSION', version, validateVersion(version));
+  const packageSources: string[] = [];
+  for (const entry of text('PATCHBOT_PACKAGE_SOURCES').split(',')) {
+    const prefix = entry.trim();
+    if (prefix === '') continue;
+    const checked = validateSourcePrefix(prefix);
+    if (checked.ok) packageSources.push(checked.value);
+    else problems.push(`PATCHBOT_PACKAGE_SOURCES: ${checked.error.message}`);
+  }
+  if (!hasOverride && setVars.length === 0 && text('PATCHBOT_PACKAGE_SOURCES') === '') {
+    problems.push(
+      'PATCHBOT_PACKAGE_SOURCES is required without a local package (comma-separated https:// or ' +
+        "\\\\server\\share\\ prefixes the bot's packages may come from)",
+    );
+  }
   const stagingDir = text('PATCHBOT_STAGING_DIR') || 'C:\\PatchBot\\staging';
   check('PATCHBOT_STAGING_DIR', stagingDir, validateLocalFolder(stagingDir));
   const minFreeGb = int('PATCHBOT_MIN_FREE_GB', 10, 1, 1000);
@@ -143,14 +172,15 @@ export function loadRunnerConfig(options: LoadRunnerConfigOptions = {}): RunnerC
   const logLevel = text('LOG_LEVEL') || 'info';
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   const heartbeatIntervalMs = int('PATCHBOT_HEARTBEAT_SECONDS', 5, 1, 60) * 1000;
+  const factsIntervalMs = int('PATCHBOT_FACTS_INTERVAL_MINUTES', 60, 1, 1440) * 60_000;
 
-  let profile: ServerProfile | null = null;
+  let profile: ReportedProfile | null = null;
   if (problems.length === 0) {
-    const checked = validateProfile({
+    const checked = validateReportedProfile<ReportedProfile>({
       server,
       product: product as ProductFamily,
       edition: edition === '' ? undefined : (edition as Edition),
-      package: { source, fileName, sha256, version },
+      ...(hasOverride ? { package: { source, fileName, sha256, version } } : {}),
       stagingDir,
       minFreeGb,
     });
@@ -164,6 +194,8 @@ export function loadRunnerConfig(options: LoadRunnerConfigOptions = {}): RunnerC
     secret: secret.value,
     secretSource: secret.source ?? 'PATCHBOT_RUNNER_SECRET_FILE',
     profile,
+    packageSources,
+    factsIntervalMs,
     shell: shell.value,
     journalDir: path.resolve(journalDir),
     logLevel,

@@ -1,7 +1,8 @@
 import type { Logger } from '../log.js';
-import { fail, type DomainError, type Plan, type PlanStep, type ServerProfile } from '../procedure/index.js';
-import type { Job, StepResult } from '../protocol/messages.js';
+import { fail, type DomainError, type Plan, type PlanStep, type ServerFacts } from '../procedure/index.js';
+import type { Job, ReportedProfile, StepResult } from '../protocol/messages.js';
 import { checkJob } from './job-check.js';
+import type { PackagePolicy } from './package-policy.js';
 import { type Journal, type RunEnd } from './journal.js';
 import type { OutputLog } from './output.js';
 import { DowntimeClock } from './progress.js';
@@ -10,7 +11,12 @@ import type { ShellSpec } from './shell.js';
 import { StepLoop } from './step-loop.js';
 
 export interface ExecutorOptions {
-  profile: ServerProfile;
+  /** The runner's profile; its package, when present, is the local override. */
+  profile: ReportedProfile;
+  /** Allowed package sources (PATCHBOT_PACKAGE_SOURCES); none = only the local override. */
+  packagePolicy?: PackagePolicy;
+  /** The server facts last read (null until then): an update job is declined on a server without Cs services. */
+  facts?: () => ServerFacts | null;
   shell: ShellSpec;
   /** Path of PatchBot.psm1 as the shell sees it. */
   modulePath: string;
@@ -70,9 +76,18 @@ export class Executor {
   constructor(private readonly options: ExecutorOptions) {}
 
   async run(rawJob: unknown, hooks: RunHooks = {}): Promise<RunReport> {
-    const checked = checkJob(rawJob, this.options.profile);
+    const checked = checkJob(rawJob, this.options.profile, this.options.packagePolicy);
     if (!checked.ok) return this.refuse(checked.error);
     const { job, plan } = checked.value;
+    if ((job.kind ?? 'update') === 'update' && this.options.facts?.()?.csServiceCount === 0) {
+      return this.refuse(
+        fail(
+          'no-cs-services',
+          'This machine runs no Lync/Skype for Business services, so it cannot run the update procedure. ' +
+            'Install the runner on a Front End Server of the pool (Enterprise) or on the Standard Edition server.',
+        ).error,
+      );
+    }
     const { journal } = this.options;
     if (this.busy || journal.activeRun()) {
       return this.refuse(

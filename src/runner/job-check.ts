@@ -6,17 +6,39 @@ import {
   preview,
   STEP_IDS,
   validateHostName,
+  validatePackage,
   type DomainError,
   type Plan,
   type Result,
-  type ServerProfile,
   type StepId,
+  type UpdatePackage,
   type UpdateRequest,
 } from '../procedure/index.js';
-import type { Job } from '../protocol/messages.js';
+import type { Job, ReportedProfile } from '../protocol/messages.js';
+import { effectivePackage, type PackagePolicy } from './package-policy.js';
 
-const JOB_FIELDS = ['key', 'runId', 'attempt', 'server', 'request', 'steps', 'startIndex'] as const;
-const REQUEST_FIELDS = ['server', 'edition', 'sqlServerFqdn', 'collocated'] as const;
+const JOB_FIELDS = [
+  'key',
+  'runId',
+  'attempt',
+  'server',
+  'request',
+  'steps',
+  'startIndex',
+  'kind',
+  'package',
+] as const;
+const REQUEST_FIELDS = [
+  'server',
+  'edition',
+  'sqlServerFqdn',
+  'collocated',
+  'graceful',
+  'force',
+  'poolFqdn',
+  'mirrored',
+] as const;
+const PACKAGE_FIELDS = ['source', 'fileName', 'sha256', 'version'] as const;
 
 export interface CheckedJob {
   job: Job;
@@ -30,7 +52,11 @@ export interface CheckedJob {
  * ourselves. Anything else (an unknown step, an extra field that could smuggle script text, a
  * different sequence, another server) is refused before a PowerShell process is even started.
  */
-export function checkJob(raw: unknown, profile: ServerProfile): Result<CheckedJob> {
+export function checkJob(
+  raw: unknown,
+  profile: ReportedProfile,
+  policy: PackagePolicy = { sources: [] },
+): Result<CheckedJob> {
   const shape = checkShape(raw);
   if (!shape.ok) return shape;
   const job = shape.value;
@@ -48,9 +74,15 @@ export function checkJob(raw: unknown, profile: ServerProfile): Result<CheckedJo
     });
   }
 
-  const planned = planUpdate(job.request, profile);
+  const pkg = effectivePackage(job.package, profile.package, policy);
+  if (!pkg.ok) return pkg;
+  const planned = planUpdate(job.request, { ...profile, package: pkg.value });
   if (!planned.ok) return planned;
-  const plan = planned.value;
+  // A readiness check runs the steps before downtime and nothing else.
+  const plan =
+    job.kind === 'check'
+      ? { ...planned.value, steps: planned.value.steps.filter((s) => s.phase === 'prestage') }
+      : planned.value;
   const ours = plan.steps.map((s) => s.id);
   if (ours.length !== job.steps.length || ours.some((id, i) => id !== job.steps[i])) {
     return fail(
@@ -71,7 +103,9 @@ function checkShape(raw: unknown): Result<Job> {
   if (!isPlainObject(raw)) return fail('job-malformed', 'A job must be a JSON object.', {});
   const extra = Object.keys(raw).filter((k) => !(JOB_FIELDS as readonly string[]).includes(k));
   if (extra.length > 0) return extraFields(extra);
-  const { key, runId, attempt, server, request, steps, startIndex } = raw;
+  const { key, runId, attempt, server, request, steps, startIndex, kind } = raw;
+  if (kind !== undefined && kind !== 'update' && kind !== 'check')
+    return fail('job-malformed', 'kind must be "update" or "check".', {});
   if (key !== undefined && (typeof key !== 'string' || !/^[A-Za-z0-9:._-]{1,100}$/.test(key)))
     return fail('job-malformed', 'key must be 1-100 letters, digits or : . _ -', {});
   if (!isCount(runId, 1)) return fail('job-malformed', 'runId must be a positive whole number.', {});
@@ -90,6 +124,12 @@ function checkShape(raw: unknown): Result<Job> {
   }
   const checkedRequest = checkRequest(request);
   if (!checkedRequest.ok) return checkedRequest;
+  let pkg: UpdatePackage | undefined;
+  if (raw.package !== undefined) {
+    const checkedPackage = checkPackage(raw.package);
+    if (!checkedPackage.ok) return checkedPackage;
+    pkg = checkedPackage.value;
+  }
   return ok({
     ...(key === undefined ? {} : { key }),
     runId,
@@ -98,6 +138,23 @@ function checkShape(raw: unknown): Result<Job> {
     request: checkedRequest.value,
     steps: steps as StepId[],
     startIndex,
+    ...(kind === undefined ? {} : { kind }),
+    ...(pkg === undefined ? {} : { package: pkg }),
+  });
+}
+
+function checkPackage(raw: unknown): Result<UpdatePackage> {
+  if (!isPlainObject(raw)) return fail('job-malformed', 'package must be an object.', {});
+  const extra = Object.keys(raw).filter((k) => !(PACKAGE_FIELDS as readonly string[]).includes(k));
+  if (extra.length > 0) return extraFields(extra.map((k) => `package.${k}`));
+  const { source, fileName, sha256, version } = raw;
+  if (![source, fileName, sha256, version].every((v) => typeof v === 'string'))
+    return fail('job-malformed', 'package needs source, fileName, sha256 and version as strings.', {});
+  return validatePackage({
+    source: source as string,
+    fileName: fileName as string,
+    sha256: sha256 as string,
+    version: version as string,
   });
 }
 
@@ -105,7 +162,7 @@ function checkRequest(raw: unknown): Result<UpdateRequest> {
   if (!isPlainObject(raw)) return fail('job-malformed', 'request must be an object.', {});
   const extra = Object.keys(raw).filter((k) => !(REQUEST_FIELDS as readonly string[]).includes(k));
   if (extra.length > 0) return extraFields(extra.map((k) => `request.${k}`));
-  const { server, edition, sqlServerFqdn, collocated } = raw;
+  const { server, edition, sqlServerFqdn, poolFqdn } = raw;
   if (typeof server !== 'string') return fail('job-malformed', 'request.server must be a string.', {});
   if (typeof edition !== 'string' || !(EDITIONS as readonly string[]).includes(edition)) {
     return fail('invalid-edition', 'Edition must be "standard" or "enterprise".', {
@@ -116,14 +173,24 @@ function checkRequest(raw: unknown): Result<UpdateRequest> {
   if (sqlServerFqdn !== undefined && sqlServerFqdn !== null && typeof sqlServerFqdn !== 'string') {
     return fail('job-malformed', 'request.sqlServerFqdn must be a string.', {});
   }
-  if (collocated !== undefined && typeof collocated !== 'boolean') {
-    return fail('job-malformed', 'request.collocated must be true or false.', {});
+  if (poolFqdn !== undefined && poolFqdn !== null && typeof poolFqdn !== 'string') {
+    return fail('job-malformed', 'request.poolFqdn must be a string.', {});
   }
+  const flags: Partial<Record<'collocated' | 'graceful' | 'force' | 'mirrored', boolean>> = {};
+  for (const name of ['collocated', 'graceful', 'force', 'mirrored'] as const) {
+    const value = raw[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'boolean')
+      return fail('job-malformed', `request.${name} must be true or false.`, {});
+    flags[name] = value;
+  }
+  // Host names and the options' consistency are checked by planUpdate, as for the bot's plan.
   return ok({
     server,
     edition: edition as UpdateRequest['edition'],
     sqlServerFqdn: sqlServerFqdn ?? undefined,
-    collocated,
+    ...flags,
+    ...(poolFqdn === undefined || poolFqdn === null ? {} : { poolFqdn }),
   });
 }
 

@@ -38,6 +38,8 @@ async function main(): Promise<number> {
     secret: config.secret,
     version: config.version,
     profile: config.profile,
+    packageSources: config.packageSources,
+    factsIntervalMs: config.factsIntervalMs,
     shell: config.shell,
     journalDir: config.journalDir,
     logger,
@@ -49,6 +51,9 @@ async function main(): Promise<number> {
       runnerId: config.runnerId,
       server: config.profile.server,
       product: config.profile.product,
+      package: config.profile.package
+        ? `local override ${config.profile.package.version}`
+        : `from the bot, sources ${config.packageSources.join(', ')}`,
       bot: config.botUrl,
       version: config.version,
       secretFrom: config.secretSource,

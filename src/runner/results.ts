@@ -5,6 +5,16 @@ import { describeExit, type Execution } from './sessions.js';
 
 /** Windows Installer's "success, restart required". */
 export const EXIT_REBOOT_REQUIRED = 3010;
+/** Windows Installer's "success, the installer started a restart". */
+export const EXIT_REBOOT_INITIATED = 1641;
+/** Windows Installer's "another installation is already in progress". */
+export const EXIT_INSTALL_IN_PROGRESS = 1618;
+
+/**
+ * Install-PatchBotUpdate's line for exit code 0 with restart flags set afterwards: $LASTEXITCODE
+ * stays the installer's, so the module says it in words, and the runner reads them.
+ */
+const RESTART_REQUIRED_LINE = /a restart is required to complete the update/i;
 
 export interface Verdict {
   status: StepStatus;
@@ -23,15 +33,26 @@ export function judge(step: Pick<PlanStep, 'id'>, execution: Execution): Verdict
   switch (execution.kind) {
     case 'answered': {
       const exit = execution.exit;
+      const install = step.id === 'update.install';
+      if (install && exit === EXIT_INSTALL_IN_PROGRESS) {
+        return failed(
+          exit,
+          'Another installation is running on the server (exit code 1618); nothing was installed. ' +
+            'Retry when it has finished.',
+        );
+      }
       if (!execution.ok) {
         return failed(
           exit,
           exit !== null && exit !== 0 ? `The command failed (exit code ${exit}).` : 'The command failed.',
         );
       }
-      if (exit === null || exit === 0)
-        return { status: 'succeeded', exitCode: exit, reason: null, rebootRequired: false };
-      if (step.id === 'update.install' && exit === EXIT_REBOOT_REQUIRED) {
+      if (exit === null || exit === 0) {
+        const pending = install && RESTART_REQUIRED_LINE.test(execution.stdout);
+        return { status: 'succeeded', exitCode: exit, reason: null, rebootRequired: pending };
+      }
+      // 3010: restart required; 1641: the installer started the restart itself.
+      if (install && (exit === EXIT_REBOOT_REQUIRED || exit === EXIT_REBOOT_INITIATED)) {
         return { status: 'succeeded', exitCode: exit, reason: null, rebootRequired: true };
       }
       return failed(exit, `The command exited with code ${exit}.`);

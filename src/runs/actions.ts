@@ -1,3 +1,4 @@
+import { resumeIndex } from '../procedure/index.js';
 import type { Person, RunRecord, RunStatus } from '../store/types.js';
 import { personRef, refuse, sameConversation, type Outcome, type RunContext } from './context.js';
 import { mayApprove, mayRequest, samePerson } from './policy.js';
@@ -214,20 +215,34 @@ export async function retryRun(
   const run = loaded.value;
   if (!mayRequest(ctx.deps.policy, actor.person))
     return refuseAudited(ctx, run, actor, 'retry', 'not-requester', 'bot.not-allowed.request');
-  const failedIndex = run.steps.findIndex((s) => s.status !== 'succeeded');
-  const step = run.plan.steps[failedIndex];
-  if (!step) return refuse('bot.card-stale', { runId: run.id, status: run.status });
-  const needsCheck = !step.retrySafe || run.status === 'interrupted';
+  // An installer that asked for a restart succeeded; the run resumes after the restart from where
+  // the Cs services are stopped again (docs/steps.md, resumeIndex). Otherwise: the first open step.
+  const rebootIndex = run.steps.findIndex((s) => s.rebootRequired === true);
+  const failedIndex = rebootIndex >= 0 ? rebootIndex : run.steps.findIndex((s) => s.status !== 'succeeded');
+  const failed = run.plan.steps[failedIndex];
+  const from = failedIndex < 0 ? -1 : resumeIndex(run.plan, failedIndex, rebootIndex >= 0);
+  const step = run.plan.steps[from];
+  if (!failed || !step) return refuse('bot.card-stale', { runId: run.id, status: run.status });
+  // A step that may have partly run (not retry-safe, or cut off) is looked at first, whether it is
+  // the resume point or a later step that runs again from it (database.update resumes earlier).
+  const failedUnsafe = run.steps[failedIndex]?.status !== 'succeeded' && !failed.retrySafe;
+  const needsCheck = !step.retrySafe || failedUnsafe || run.status === 'interrupted';
+  const checkStep = step.retrySafe && failedUnsafe ? failed : step;
   if (needsCheck && !checked)
     return refuseAudited(ctx, run, actor, 'retry', 'needs-check', 'bot.retry.needs-check', {
-      step: step.id,
+      step: checkStep.id,
       product: run.product,
     });
   run.attempt += 1;
   for (const s of run.steps) s.rebootRequired = undefined;
-  for (const s of run.steps.slice(failedIndex))
+  for (const s of run.steps.slice(from))
     Object.assign(s, { status: 'pending', attempt: run.attempt, errorExcerpt: null });
-  await ctx.auditRun(run, 'retry', personRef(actor.person), { step: step.id, attempt: run.attempt, checked });
+  await ctx.auditRun(run, 'retry', personRef(actor.person), {
+    step: failed.id,
+    resumeAt: step.id,
+    attempt: run.attempt,
+    checked,
+  });
   await ctx.setStatus(run, 'queued', { endedAt: null, cancelRequested: null });
   return { ok: true, value: run };
 }

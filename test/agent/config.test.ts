@@ -73,10 +73,7 @@ describe('runner configuration', () => {
       'PATCHBOT_RUNNER_SECRET_FILE is required',
       'PATCHBOT_SERVER is required',
       'PATCHBOT_PRODUCT is required',
-      'PATCHBOT_PACKAGE_SOURCE is required',
-      'PATCHBOT_PACKAGE_FILE is required',
-      'PATCHBOT_PACKAGE_SHA256 is required',
-      'PATCHBOT_PACKAGE_VERSION is required',
+      'PATCHBOT_PACKAGE_SOURCES is required without a local package',
       'PATCHBOT_MIN_FREE_GB must be a whole number from 1 to 1000',
     ]) {
       expect(text).toContain(name);
@@ -141,5 +138,67 @@ describe('runner configuration', () => {
     expect(problems({ ...VALID_ENV, PATCHBOT_POWERSHELL: 'pwsh' }).message).toMatch(/PATCHBOT_POWERSHELL:/);
     const full = 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe';
     expect(load({ ...VALID_ENV, PATCHBOT_POWERSHELL: full }).shell.executable).toBe(full);
+  });
+});
+
+describe("runner packages: the bot's catalog from allowed sources, or a local override", () => {
+  const {
+    PATCHBOT_PACKAGE_SOURCE,
+    PATCHBOT_PACKAGE_FILE,
+    PATCHBOT_PACKAGE_SHA256,
+    PATCHBOT_PACKAGE_VERSION,
+    ...noOverride
+  } = VALID_ENV;
+  const local = {
+    PATCHBOT_PACKAGE_SOURCE,
+    PATCHBOT_PACKAGE_FILE,
+    PATCHBOT_PACKAGE_SHA256,
+    PATCHBOT_PACKAGE_VERSION,
+  };
+
+  it('without PATCHBOT_PACKAGE_*: no package in the profile, the allowed sources each end in a separator', () => {
+    const config = load({
+      ...noOverride,
+      PATCHBOT_PACKAGE_SOURCES: ' https://updates.contoso.com/cu , \\\\fileserver01\\patches\\sfb2019\\',
+    });
+    expect(config.profile.package).toBeUndefined();
+    expect(config.packageSources).toEqual([
+      'https://updates.contoso.com/cu/',
+      '\\\\fileserver01\\patches\\sfb2019\\',
+    ]);
+    expect(config.factsIntervalMs).toBe(60 * 60_000);
+  });
+
+  it('with all four PATCHBOT_PACKAGE_*: the local override, sources optional', () => {
+    const config = load(VALID_ENV);
+    expect(config.profile.package?.version).toBe(local.PATCHBOT_PACKAGE_VERSION);
+    expect(config.packageSources).toEqual([]);
+  });
+
+  it('refuses a partial override and names what is missing', () => {
+    const error = problems({ ...noOverride, PATCHBOT_PACKAGE_VERSION: '7.0.2046.530' });
+    expect(error.message).toMatch(
+      /PATCHBOT_PACKAGE_SOURCE, PATCHBOT_PACKAGE_FILE, PATCHBOT_PACKAGE_SHA256 missing/,
+    );
+  });
+
+  it.each([
+    ['ftp://files.contoso.com/'],
+    ['https://'],
+    ['C:\\patches'],
+    ['\\\\fileserver01'],
+    ['https://updates.contoso.com/../x/'],
+  ])('refuses the source prefix %s', (prefix) => {
+    expect(problems({ ...noOverride, PATCHBOT_PACKAGE_SOURCES: prefix }).message).toMatch(
+      /PATCHBOT_PACKAGE_SOURCES: .* is not an https:\/\/ URL or a UNC share/,
+    );
+  });
+
+  it('reads PATCHBOT_FACTS_INTERVAL_MINUTES (1-1440)', () => {
+    const env = { ...noOverride, PATCHBOT_PACKAGE_SOURCES: 'https://updates.contoso.com/' };
+    expect(load({ ...env, PATCHBOT_FACTS_INTERVAL_MINUTES: '15' }).factsIntervalMs).toBe(15 * 60_000);
+    expect(problems({ ...env, PATCHBOT_FACTS_INTERVAL_MINUTES: '0' }).message).toMatch(
+      /PATCHBOT_FACTS_INTERVAL_MINUTES must be a whole number from 1 to 1440/,
+    );
   });
 });

@@ -98,8 +98,13 @@ describe('the PowerShell process after the installer', () => {
 describe.concurrent('a spare PowerShell process is never left behind', () => {
   const cases: Array<[string, LabFaultRule[], string, string]> = [
     ['the run is cancelled', [], 'cancelled', 'iis.stop'],
-    ['a step fails', [{ command: 'net stop', fault: { kind: 'exit', code: 2 } }], 'failed', 'iis.stop'],
-    ['a step times out', [{ command: 'net stop', fault: { kind: 'hang' } }], 'failed', 'iis.stop'],
+    [
+      'a step fails',
+      [{ command: 'Stop-PatchBotIis', fault: { kind: 'exit', code: 2 } }],
+      'failed',
+      'iis.stop',
+    ],
+    ['a step times out', [{ command: 'Stop-PatchBotIis', fault: { kind: 'hang' } }], 'failed', 'iis.stop'],
     [
       'the shell dies before the downtime',
       [{ command: 'Assert-PatchBotFreeSpace', fault: { kind: 'crash', exitCode: 1 } }],
@@ -217,7 +222,7 @@ describe('hooks between steps', () => {
         hooks.results.push(result);
         if (result.stepId !== 'services.stop') return;
         // Held until the simulator has seen the next step's command.
-        await waitFor(() => f.lab.stepCommands().includes('net stop w3svc /y'), 5_000).then(
+        await waitFor(() => f.lab.stepCommands().includes('Stop-PatchBotIis'), 5_000).then(
           () => (nextStepRanMeanwhile = true),
           () => undefined,
         );

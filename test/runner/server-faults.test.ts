@@ -1,7 +1,16 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { BACKEND01, BE01, LYNCBE01, labServerSpec } from '../../src/lab/servers.js';
 import type { LabConditions } from '../../src/lab/state.js';
-import { fixture, jobFor, lastResult, recordingHooks, removeTempDirs } from './support.js';
+import { resumeIndex } from '../../src/procedure/index.js';
+import {
+  fixture,
+  jobFor,
+  lastResult,
+  planFor,
+  recordingHooks,
+  removeTempDirs,
+  requestFor,
+} from './support.js';
 
 afterAll(removeTempDirs);
 
@@ -74,9 +83,10 @@ describe.concurrent('installer and database outcomes', () => {
     await f.cleanup();
   });
 
-  it('gets a wrong Install-CsDatabase parameter set refused by the simulated cmdlet', async () => {
+  it('stops an Enterprise request for a Standard Edition server before downtime', async () => {
     // The runner's profile does not know the edition, and the admin asked for "enterprise" on a
-    // Standard Edition server: the plan is built, and the cmdlet refuses the parameter set.
+    // Standard Edition server: the plan is built, and the Enterprise pre-checks stop it before
+    // anything is stopped (before the mirror/SQL checks, the database update refused it in downtime).
     const spec = labServerSpec({
       server: 'se99',
       product: 'sfb2019',
@@ -87,9 +97,11 @@ describe.concurrent('installer and database outcomes', () => {
     const f = await fixture(spec);
     const report = await f.executor.run(jobFor(spec, {}, request));
     const result = lastResult(report);
-    expect(result.stepId).toBe('database.update');
+    expect(['precheck.sql', 'precheck.mirror']).toContain(result.stepId);
     expect(result.status).toBe('failed');
-    expect(result.errorExcerpt).toMatch(/se99 is a Standard Edition server; its databases are local/);
+    expect(result.errorExcerpt).toBeTruthy();
+    expect(report.downtimeMs).toBeNull();
+    expect(f.lab.readState().downtime).toHaveLength(0);
     await f.cleanup();
   });
 });
@@ -99,7 +111,7 @@ describe.concurrent('retry', () => {
     const f = await fixture(BE01, {
       faults: [
         {
-          command: 'Install-CsDatabase',
+          command: 'Update-PatchBotDatabase',
           occurrence: 1,
           fault: { kind: 'error', message: 'SQL Server timeout.' },
         },
@@ -111,15 +123,21 @@ describe.concurrent('retry', () => {
     expect(failedStep.stepId).toBe('database.update');
     expect(failed.downtimeMs).not.toBeNull();
 
-    const retry = await f.executor.run({ ...job, attempt: 2, startIndex: failedStep.index });
+    // The bot resumes a failed database update at shell.reopen (resumeIndex): the Cs services are
+    // stopped again before the database update runs again.
+    const from = resumeIndex(planFor(BE01.profile, requestFor(BE01)), failedStep.index, false);
+    expect(job.steps[from]).toBe('shell.reopen');
+    const retry = await f.executor.run({ ...job, attempt: 2, startIndex: from });
     expect(retry.outcome).toBe('succeeded');
-    expect(retry.results.map((r) => r.stepId)).toEqual(job.steps.slice(failedStep.index));
+    expect(retry.results.map((r) => r.stepId)).toEqual(job.steps.slice(from));
     expect(retry.results.every((r) => r.attempt === 2)).toBe(true);
     const log = f.lab.commandLog();
-    const retryPid = log.filter((r) => r.key === 'Install-CsDatabase').at(-1)!.pid;
+    const retryPid = log.filter((r) => r.key === 'Update-PatchBotDatabase').at(-1)!.pid;
     expect(log.filter((r) => r.pid === retryPid && r.kind === 'step').map((r) => r.command)).toEqual([
       'Import-Module SkypeForBusiness',
-      "Install-CsDatabase -Update -ConfiguredDatabases -SqlServerFqdn 'sql01.contoso.local'",
+      'Stop-PatchBotCsServices',
+      'Start-PatchBotIis',
+      "Update-PatchBotDatabase -Variant enterprise -SqlServerFqdn 'sql01.contoso.local'",
       'Start-CsWindowsService',
       'Assert-PatchBotCsServicesRunning',
       "Assert-PatchBotPatchVersion -Product SkypeForBusiness -Expected '7.0.2046.530'",
@@ -150,7 +168,7 @@ describe.concurrent('cancellation', () => {
     expect(cancelled.status).toBe('cancelled');
     expect(cancelled.durationMs).toBe(0);
     expect(cancelled.errorExcerpt).toMatch(/Downtime is still running/);
-    expect(f.lab.stepCommands().at(-1)).toBe('Stop-CsWindowsService');
+    expect(f.lab.stepCommands().at(-1)).toBe('Stop-PatchBotCsServices');
     expect(f.lab.readState().w3svc).toBe('Running');
     expect(f.journal.activeRun()).toBeNull();
     await f.cleanup();

@@ -73,7 +73,7 @@ describe.concurrent('a full run on each variant', () => {
     const stop = stepRecords[indexOf(plan.downtimeStartsAt)]!;
     const verify = stepRecords[indexOf(plan.downtimeEndsAfter)]!;
     const start = stepRecords[indexOf(plan.downtimeEndsAfter) - 1]!;
-    expect(stop.key).toBe('Stop-CsWindowsService');
+    expect(stop.key).toBe('Stop-PatchBotCsServices');
     expect(window.stoppedAtSimMs).toBe(stop.simStartMs);
     expect(start.key).toBe('Start-CsWindowsService');
     expect(window.runningAtSimMs).toBe(start.simEndMs);
