@@ -7,6 +7,8 @@ import { startBotServer, type BotServer } from './bot/server.js';
 import { TeamsSender } from './bot/teams-sender.js';
 import { createViews } from './cards/views.js';
 import { CardActions } from './dialogs/card-actions.js';
+import { PackageCardActions } from './dialogs/package-card-actions.js';
+import { PackageChanges } from './fleet/package-changes.js';
 import { PendingQuestions } from './dialogs/pending.js';
 import { CommandRouter } from './dialogs/router.js';
 import { createTranslator } from './i18n/index.js';
@@ -61,14 +63,16 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     logger: logger.child({ area: 'runs' }),
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
   });
+  const packageChanges = new PackageChanges({ store, policy: config.policy, now });
   const router = new CommandRouter({
     runs,
     store,
     views,
     pending: new PendingQuestions(),
     policy: config.policy,
+    packageChanges,
   });
-  const cardActions = new CardActions(runs, views);
+  const cardActions = new CardActions(runs, views, new PackageCardActions(packageChanges, views, store));
 
   const rememberCard = async (item: OutboxItem, activityId: string | undefined) => {
     const run = item.onSent && activityId ? store.getRun(item.onSent.rememberAsCardOf) : undefined;
@@ -111,6 +115,9 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
   delivery.kick();
   const sweeper = setInterval(() => {
     runs.sweep().catch((error: unknown) => logger.error({ err: error }, 'sweep failed'));
+    packageChanges
+      .expireOld()
+      .catch((error: unknown) => logger.error({ err: error }, 'package sweep failed'));
   }, options.sweepIntervalMs ?? 5_000);
   sweeper.unref();
 

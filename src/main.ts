@@ -2,7 +2,8 @@ import path from 'node:path';
 import { createApp, type App } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { startLabFleet, type LabFleet } from './lab/lab-fleet.js';
-import { defaultLabEngine, describeLabEngine, type LabEngine } from './lab/servers.js';
+import { defaultLabEngine, describeLabEngine, LAB_FLEET, type LabEngine } from './lab/servers.js';
+import { seedLabCatalog } from './fleet/lab-seed.js';
 import { PlaygroundStartError, startPlayground, type RunningPlayground } from './lab/playground.js';
 import { createLogger, type Logger } from './log.js';
 
@@ -39,6 +40,11 @@ async function main(): Promise<number> {
   let playground: RunningPlayground | undefined;
   if (config.lab) {
     const labDir = path.resolve(config.dataDir, '..');
+    // Each simulated server's target package goes into the catalog, so lab runs need no `package add`.
+    await seedLabCatalog(
+      app.store,
+      LAB_FLEET.map((spec) => ({ product: spec.profile.product, package: spec.profile.package })),
+    );
     fleet = await startLabFleet({
       botUrl: app.url,
       store: app.store,

@@ -3,6 +3,7 @@ import type { Translator } from '../i18n/index.js';
 import type { Person, RunRecord } from '../store/types.js';
 import { failureCard } from './failure.js';
 import { helpCard } from './help.js';
+import { packageChangeCard, packagesCard, versionsCard } from './fleet.js';
 import { historyCard, runnersCard, statusCard } from './lists.js';
 import { planCard, planCardForRun } from './plan.js';
 import { progressCard } from './progress.js';
@@ -68,7 +69,27 @@ export function createViews(options: ViewOptions = {}): Views {
     summary: (run, t) => renderCard('summary', summaryCard(run, t, { timeZone })),
     help: (t, topic) => renderCard('help', helpCard(t, topic)),
     status: (runs, t) => renderCard('status', statusCard(runs, now(), t, { timeZone })),
-    history: (runs, t, server) => renderCard('history', historyCard(runs, t, { timeZone, server })),
+    history: (runs, t, server, prediction) =>
+      renderCard('history', historyCard(runs, t, { timeZone, server, prediction })),
+    versions: (rows, t) => renderCard('versions', versionsCard(rows, t, { timeZone })),
+    packages: (packages, pending, t) =>
+      renderCard('packages', packagesCard(packages, pending, t, { timeZone })),
+    packageChange: (change, t, viewer) => {
+      // Same rule as run approvals: the proposer never sees the buttons; with approvers named
+      // by Teams id, only they get a view with them (refresh.userIds).
+      const targeted = approverUserIds.length > 0;
+      const showApproval = viewer
+        ? !samePerson(viewer, change.proposedBy) && (!targeted || isApprover(viewer))
+        : !targeted;
+      return renderCard(
+        'packages-change',
+        packageChangeCard(change, t, {
+          timeZone,
+          showApproval,
+          refreshUserIds: targeted ? approverUserIds : undefined,
+        }),
+      );
+    },
     runners: (runners, t) =>
       renderCard(
         'runners',

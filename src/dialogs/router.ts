@@ -12,10 +12,13 @@ import type { RunService } from '../runs/service.js';
 import type { Store } from '../store/store.js';
 import type { RunRecord } from '../store/types.js';
 import type { PendingQuestions } from './pending.js';
+import { FleetCommands } from './fleet-commands.js';
+import type { PackageChanges } from '../fleet/package-changes.js';
 import type { Turn } from './turn.js';
 import { CheckDialog } from './check-dialog.js';
 import { refusalText, UpdateDialog } from './update-dialog.js';
 import type { Views } from './views.js';
+import { predictedDowntimeFor } from '../fleet/downtime.js';
 
 export interface RouterDeps {
   runs: RunService;
@@ -24,6 +27,8 @@ export interface RouterDeps {
   pending: PendingQuestions;
   /** Decides who may read which runs (status, history). */
   policy: Pick<Policy, 'requesters' | 'approvers' | 'readers'>;
+  /** `package add/remove` under the approval policy. */
+  packageChanges: PackageChanges;
 }
 
 const HISTORY_LIMIT = 10;
@@ -34,10 +39,12 @@ const HISTORY_SCAN = 500;
 export class CommandRouter {
   private readonly update: UpdateDialog;
   private readonly check: CheckDialog;
+  private readonly fleet: FleetCommands;
 
   constructor(private readonly deps: RouterDeps) {
     this.update = new UpdateDialog(deps);
     this.check = new CheckDialog(deps);
+    this.fleet = new FleetCommands(deps);
   }
 
   async onMessage(turn: Turn, text: string): Promise<void> {
@@ -90,9 +97,11 @@ export class CommandRouter {
           await turn.reply(t.t('bot.not-allowed.read'));
           return;
         }
+        // For one server: its predicted downtime, from its own newest runs (cheap however long history grows).
+        const prediction = command.server ? await predictedDowntimeFor(store, command.server) : null;
         await turn.reply(
           finished.length
-            ? { attachments: [views.history(finished, t, command.server)] }
+            ? { attachments: [views.history(finished, t, command.server, prediction)] }
             : t.t('history.none'),
         );
         return;
@@ -106,6 +115,10 @@ export class CommandRouter {
         await turn.reply(all.length ? { attachments: [views.runners(all, t)] } : t.t('runners.none'));
         return;
       }
+      case 'versions':
+      case 'packages':
+      case 'package':
+        return this.fleet.run(turn, t, command);
       case 'language':
         return this.language(turn, t, command.locale);
       case 'help':
