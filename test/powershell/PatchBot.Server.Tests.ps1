@@ -344,6 +344,13 @@ Describe 'Stop-PatchBotCsServices' {
         Should -Invoke -ModuleName PatchBot Stop-CsWindowsService -Times 1 -Exactly
     }
 
+    It 'waits for nothing when the drain ends at once' {
+        Mock -ModuleName PatchBot Stop-CsWindowsService { $script:Status = 'Stopped' } -ParameterFilter { $Graceful -and $NoWait }
+
+        @(Stop-PatchBotCsServices -Graceful -TimeoutMinutes 30) | Should -BeExactly @('The Cs services drained and stopped within 30 minutes.', 'The Cs services are stopped.')
+        Should -Invoke -ModuleName PatchBot Start-Sleep -Times 0
+    }
+
     It 'stops what is left once the drain time is up, polling every 15 seconds until then' {
         Mock -ModuleName PatchBot Stop-CsWindowsService { } -ParameterFilter { $Graceful -and $NoWait }
 

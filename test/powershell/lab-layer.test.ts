@@ -170,8 +170,8 @@ describeOnRealPwsh('the lab pwsh layer under the real PatchBot.psm1', (pwsh) => 
       'Stop-PatchBotIis',
       'Start-PatchBotIis',
       'Start-PatchBotIis',
-      'Stop-PatchBotCsServices',
       'Stop-PatchBotCsServices -Graceful -TimeoutMinutes 1',
+      'Stop-PatchBotCsServices',
     ]);
     expect(results.map((r) => [r.error, r.exit])).toEqual([
       [null, 0],
@@ -188,6 +188,11 @@ describeOnRealPwsh('the lab pwsh layer under the real PatchBot.psm1', (pwsh) => 
       'W3SVC (IIS) is already running.',
       'The Cs services are stopped.',
       'The Cs services are already stopped.',
+    ]);
+    // The lab drains at once: the graceful stop checks before it waits.
+    expect(results[4]!.out).toEqual([
+      'The Cs services drained and stopped within 1 minutes.',
+      'The Cs services are stopped.',
     ]);
   });
 

@@ -832,6 +832,7 @@ function Stop-PatchBotCsServices {
         # -Graceful alone waits for the last call however long it lasts; -NoWait and a poll keep
         # the drain within the limit the plan counted.
         Stop-CsWindowsService -Graceful -NoWait
+        $running = @(Get-CsServiceNotIn -Status 'Stopped')
         $polls = $TimeoutMinutes * 4
         for ($i = 0; $i -lt $polls -and $running.Count -gt 0; $i++) {
             Start-Sleep -Seconds 15
