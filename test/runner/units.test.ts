@@ -82,11 +82,35 @@ describe('verdicts', () => {
     ['update.install', answered(true, 3010), 'succeeded', true],
     ['iis.start', answered(true, 3010), 'failed', false],
     ['update.install', answered(false, 1603), 'failed', false],
+    // 1641: the installer started the restart itself; the run waits for it like for 3010.
+    ['update.install', answered(true, 1641), 'succeeded', true],
+    ['services.stop', answered(true, 1641), 'failed', false],
+    // 1618: another installation is running (the module throws; the code says why).
+    ['update.install', answered(false, 1618), 'failed', false],
+    ['update.install', answered(true, 1618), 'failed', false],
     ['precheck.role', { kind: 'no-marker' as const, stdout: '', stderr: '' }, 'failed', false],
   ] as const)('%s with %j is %s', (id, execution, status, reboot) => {
     const verdict = judge({ id }, execution);
     expect(verdict.status).toBe(status);
     expect(verdict.rebootRequired).toBe(reboot);
+  });
+
+  it('1618 says plainly that another installation runs and to retry once it has finished', () => {
+    const verdict = judge({ id: 'update.install' }, answered(false, 1618));
+    expect(verdict.reason).toMatch(/Another installation is running .*1618.*Retry when it has finished/);
+  });
+
+  it('exit 0 with the restart flags set afterwards (said by Install-PatchBotUpdate) requires a restart', () => {
+    const stdout =
+      'C:\\PatchBot\\staging\\7.0.2046.530\\SkypeServerUpdateInstaller.exe finished (exit code 0), but a restart ' +
+      'is pending (PendingFileRenameOperations): a restart is required to complete the update.';
+    expect(judge({ id: 'update.install' }, { ...answered(true, 0), stdout }).rebootRequired).toBe(true);
+    expect(
+      judge({ id: 'update.install' }, { ...answered(true, 0), stdout: 'finished (exit code 0).' })
+        .rebootRequired,
+    ).toBe(false);
+    // Only the installer step asks for a restart.
+    expect(judge({ id: 'postcheck.version' }, { ...answered(true, 0), stdout }).rebootRequired).toBe(false);
   });
 });
 
