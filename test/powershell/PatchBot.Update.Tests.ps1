@@ -281,6 +281,25 @@ Describe 'Install-PatchBotUpdate' {
         Remove-Item -LiteralPath $log
     }
 
+    It 'shows every new log, *.log and *_log.txt, in name order, and no other file' {
+        $names = @('Server.msp-FE01-[2026-12-04][01-02-03]_log.txt', $script:LogName)
+        Mock -ModuleName PatchBot Start-Process {
+            foreach ($name in $names) { [System.IO.File]::WriteAllText((Join-Path $script:Folder $name), "$name`n") }
+            [System.IO.File]::WriteAllText((Join-Path $script:Folder 'notes.txt'), "not a log`n")
+            New-Item -ItemType Directory -Path (Join-Path $script:Folder 'folder.log') -Force | Out-Null
+            [pscustomobject]@{ ExitCode = 0 }
+        }
+
+        $out = @(Install-PatchBotUpdate -Installer $script:Installer -Module SkypeForBusiness)
+
+        $sorted = @($names | Sort-Object)
+        $expected = @()
+        foreach ($name in $sorted) { $expected += @("--- last lines of $(Join-Path $script:Folder $name) ---", $name) }
+        $out | Should -BeExactly @($expected + "$script:Installer finished (exit code 0).")
+        foreach ($name in $names + 'notes.txt') { Remove-Item -LiteralPath (Join-Path $script:Folder $name) }
+        Remove-Item -LiteralPath (Join-Path $script:Folder 'folder.log')
+    }
+
     It 'reads the restart flags again after exit code 0, and says a restart is required when one is set' {
         Mock -ModuleName PatchBot Start-Process { [pscustomobject]@{ ExitCode = 0 } }
         Mock -ModuleName PatchBot Test-Path { $LiteralPath -eq $script:RebootPendingKey -or $LiteralPath -eq $script:Installer }

@@ -106,6 +106,7 @@ const MODULE_COMMANDS = new Set([
   'Get-ComponentVersion',
   'Get-LowestVersion',
   'Get-DeploymentTool',
+  'Get-LogFile',
   'Get-NewLogFile',
   'Get-LogSnapshot',
   'Write-LogTail',

@@ -249,10 +249,18 @@ function Get-DeploymentTool {
     }
 }
 
+function Get-LogFile {
+    # Log files in a folder: *.log, and *_log.txt as Windows Installer patch logs are often named.
+    param([string] $Folder)
+    @(Get-ChildItem -LiteralPath $Folder -ErrorAction SilentlyContinue | Where-Object {
+            -not $_.PSIsContainer -and ($_.Name -like '*.log' -or $_.Name -like '*_log.txt')
+        } | Sort-Object -Property Name)
+}
+
 function Get-NewLogFile {
     # The installer's log files in its folder that are new or changed since $Before (name -> write time).
     param([string] $Folder, [hashtable] $Before)
-    foreach ($file in @(Get-ChildItem -LiteralPath $Folder -Filter '*.log' -ErrorAction SilentlyContinue | Sort-Object -Property Name)) {
+    foreach ($file in @(Get-LogFile -Folder $Folder)) {
         if (-not $Before.ContainsKey($file.Name) -or $Before[$file.Name] -ne $file.LastWriteTimeUtc) {
             $file
         }
@@ -262,7 +270,7 @@ function Get-NewLogFile {
 function Get-LogSnapshot {
     param([string] $Folder)
     $snapshot = @{}
-    foreach ($file in @(Get-ChildItem -LiteralPath $Folder -Filter '*.log' -ErrorAction SilentlyContinue)) {
+    foreach ($file in @(Get-LogFile -Folder $Folder)) {
         $snapshot[$file.Name] = $file.LastWriteTimeUtc
     }
     $snapshot
