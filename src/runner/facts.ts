@@ -120,6 +120,9 @@ export function parseFactsOutput(stdout: string, product: ProductFamily, readAt:
     return fail('facts-malformed', 'the facts line is not a JSON object');
   }
   const { productName, ...rest } = raw as Record<string, unknown>;
+  // The runner names these itself; a line that brings its own is not the module's.
+  const own = ['product', 'readAt'].find((name) => Object.hasOwn(rest, name));
+  if (own) return fail('facts-malformed', `the facts line has an unexpected field "${own}"`);
   if (productName !== versionProductName(product)) {
     return fail(
       'facts-malformed',
