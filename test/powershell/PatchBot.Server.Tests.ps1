@@ -536,6 +536,22 @@ Describe 'Update-PatchBotDatabase' {
         $run.Thrown | Should -BeLike 'Test-CsDatabase after the update: still behind: rtcxds. See the report TestDrive:\PatchBot-Install-CsDatabase-*.html, then run the database update again.'
     }
 
+    It 'enterprise-collocated: the collocated Archiving and Monitoring databases it excluded do not count as behind' {
+        Mock -ModuleName PatchBot Test-CsDatabase {
+            New-DatabaseRow 'rtcxds' '15.13.1' '15.13.1'
+            New-DatabaseRow 'LcsLog' '8.0.0' '8.0.1'
+            New-DatabaseRow 'lcscdr' '39.82.0' '39.82.1'
+        }
+        Mock -ModuleName PatchBot Install-CsDatabase { }
+
+        $run = Invoke-Step { Update-PatchBotDatabase -Variant enterprise-collocated -SqlServerFqdn 'sql01.contoso.local' }
+
+        $run.Thrown | Should -BeNullOrEmpty
+        $run.Output[-1] | Should -BeExactly 'Test-CsDatabase: done.'
+        $plain = Invoke-Step { Update-PatchBotDatabase -Variant enterprise -SqlServerFqdn 'sql01.contoso.local' }
+        $plain.Thrown | Should -BeLike 'Test-CsDatabase after the update: still behind: LcsLog, lcscdr. See the report *'
+    }
+
     It 'refuses a Standard Edition update with -SqlServerFqdn, and an Enterprise one without it' {
         Assert-ThrowsMessage { Update-PatchBotDatabase -Variant standard -SqlServerFqdn 'sql01.contoso.local' } 'A Standard Edition server updates its local databases; -SqlServerFqdn does not apply. Leave it out.'
         Assert-ThrowsMessage { Update-PatchBotDatabase -Variant enterprise-collocated } "The enterprise-collocated variant updates the back end's databases on its SQL Server; give -SqlServerFqdn."
