@@ -62,7 +62,7 @@ export const updateDecisions = catalogPart(
         '{server} hat seine Edition noch nicht gemeldet. Bitte angeben: "update {server} standard" oder "update {server} enterprise sql <fqdn>".',
       'update.no-package':
         'Der Katalog enthält kein Update-Paket für {product}, daher gibt es für {server} nichts zu planen. Ein Genehmiger kann eines mit "package add <product> <version> <source> sha256 <hex>" hinzufügen.',
-      'update.note.version-change': 'Version: {installed} -> {package}.',
+      'update.note.version-change': 'Versionswechsel: {installed} -> {package}.',
       'update.note.version-unknown':
         '{server} hat seine installierte Version noch nicht gemeldet, daher konnte sie nicht mit {package} aus dem Paket verglichen werden. Die Versionsprüfung auf dem Server vergleicht sie, bevor etwas angehalten wird.',
       'update.note.from-facts':
