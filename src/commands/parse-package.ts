@@ -80,9 +80,8 @@ function parseAdd(tokens: string[]): Result<ParsedCommand> {
       if (sha !== null) return unexpected(token);
       const value = inline ?? tokens[++i];
       if (value === undefined || value === '') return missing('sha256', ADD_USAGE);
-      const checked = validateSha256(value);
-      if (!checked.ok) return checked;
-      sha = checked.value;
+      // Checked after the values typed before it, so the first mistake is the one reported.
+      sha = value;
     } else if (positional.length < 3) {
       positional.push(token);
     } else {
@@ -102,6 +101,8 @@ function parseAdd(tokens: string[]): Result<ParsedCommand> {
   const fileName = validateFileName(lastSegment(source.value));
   if (!fileName.ok) return fileName;
   if (sha === null) return missing('sha256', ADD_USAGE);
+  const hash = validateSha256(sha);
+  if (!hash.ok) return hash;
   const command: PackageCommand = {
     name: 'package',
     action: 'add',
@@ -110,7 +111,7 @@ function parseAdd(tokens: string[]): Result<ParsedCommand> {
       version: version.value,
       source: source.value,
       fileName: fileName.value,
-      sha256: sha,
+      sha256: hash.value,
     },
   };
   return ok(command);
