@@ -7,6 +7,7 @@ import { startCaptureConnector } from '../../src/lab/capture-connector.js';
 import { startLabFleet, type LabFleet, type LabFleetOptions } from '../../src/lab/lab-fleet.js';
 import { silentLogger } from '../../src/log.js';
 import { createTeamsClient, type TeamsClient } from '../support/teams-client.js';
+import { seedLabCatalog } from './lab-catalog.js';
 
 export type Connector = Awaited<ReturnType<typeof startCaptureConnector>>;
 
@@ -71,6 +72,8 @@ export async function startBotHarness(
     });
   const appOptions = { sweepIntervalMs: 200, ...(options.now ? { now: options.now } : {}) };
   let app = await createApp(configOn('0'), silentLogger(), appOptions);
+  // As lab mode does at start: the lab runners take their packages from the bot's catalog.
+  await seedLabCatalog(app.store);
   const labFleet = await startLabFleet({
     botUrl: app.url,
     store: app.store,
@@ -97,6 +100,7 @@ export async function startBotHarness(
       if (restartOptions.freshStore) storeDir = path.join(dataDir, `data-${++stores}`);
       app = await createApp(configOn(port), silentLogger(), appOptions);
       if (restartOptions.freshStore) for (const runner of runners) await app.store.saveRunner(runner);
+      if (restartOptions.freshStore) await seedLabCatalog(app.store);
     },
     stop: async () => {
       await labFleet.stop();

@@ -13,6 +13,7 @@ import { startLabFleet, type LabFleet } from '../../../src/lab/lab-fleet.js';
 import { silentLogger } from '../../../src/log.js';
 import type { RunRecord } from '../../../src/store/types.js';
 import { startPlaygroundHarness, type PlaygroundHarness } from './playground-harness.js';
+import { seedLabCatalog } from '../../bot/lab-catalog.js';
 
 export interface PatchBotLabOptions {
   /** Extra bot environment, e.g. PATCHBOT_APPROVALS_REQUIRED; PORT, data dir and log level are set. */
@@ -56,6 +57,8 @@ export async function startPatchBotLab(options: PatchBotLabOptions = {}): Promis
     });
     const app = await createApp(config, silentLogger(), { sweepIntervalMs: 200 });
     cleanups.push(() => app.stop());
+    // As lab mode does at start: the lab runners take their packages from the bot's catalog.
+    await seedLabCatalog(app.store);
     const fleet = await startLabFleet({
       botUrl: app.url,
       store: app.store,
