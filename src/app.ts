@@ -72,7 +72,8 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     policy: config.policy,
     packageChanges,
   });
-  const cardActions = new CardActions(runs, views, new PackageCardActions(packageChanges, views, store));
+  const packageCards = new PackageCardActions(packageChanges, views, store, () => notifier?.kick());
+  const cardActions = new CardActions(runs, views, packageCards);
 
   const rememberCard = async (item: OutboxItem, activityId: string | undefined) => {
     const run = item.onSent && activityId ? store.getRun(item.onSent.rememberAsCardOf) : undefined;
@@ -117,6 +118,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     runs.sweep().catch((error: unknown) => logger.error({ err: error }, 'sweep failed'));
     packageChanges
       .expireOld()
+      .then((expired) => Promise.all(expired.map((change) => packageCards.updateCard(change))))
       .catch((error: unknown) => logger.error({ err: error }, 'package sweep failed'));
   }, options.sweepIntervalMs ?? 5_000);
   sweeper.unref();

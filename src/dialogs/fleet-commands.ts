@@ -36,7 +36,9 @@ export class FleetCommands {
           await turn.reply(refusalText(t, outcome.refusal));
           return;
         }
-        await turn.reply({ attachments: [views.packageChange(outcome.value, t)] });
+        const cardId = await turn.reply({ attachments: [views.packageChange(outcome.value, t)] });
+        if (cardId && outcome.value.status === 'awaiting-approval')
+          await packageChanges.attachCard(outcome.value.id, cardId);
         return;
       }
     }

@@ -21,7 +21,26 @@ export class PackageCardActions {
     private readonly changes: PackageChanges,
     private readonly views: Views,
     private readonly store: Store,
+    /** Wakes the notifier once a card update is queued. */
+    private readonly kick: () => void = () => undefined,
   ) {}
+
+  /**
+   * Queues the shared view of a change's card as an update of the message that shows it, so
+   * everyone in the conversation sees the decision (the invoke answer reaches only the clicker).
+   */
+  async updateCard(change: PackageChange): Promise<void> {
+    if (!change.cardActivityId || !change.conversationId) return;
+    const locale = this.store.getConversation(change.conversationId)?.locale ?? change.locale;
+    await this.store.enqueue({
+      conversationId: change.conversationId,
+      runId: null,
+      kind: 'update',
+      activityId: change.cardActivityId,
+      activity: { attachments: [this.views.packageChange(change, createTranslator(locale))] },
+    });
+    this.kick();
+  }
 
   handles(verb: unknown): boolean {
     return typeof verb === 'string' && PACKAGE_VERBS.includes(verb);
@@ -57,6 +76,7 @@ export class PackageCardActions {
     }
     if (!outcome.ok) return { message: refusalText(t, outcome.refusal) };
     const change = outcome.value;
+    if (action.verb !== VERBS.packageRefresh) await this.updateCard(change);
     const locale = this.store.getConversation(change.conversationId)?.locale ?? change.locale;
     return { card: this.views.packageChange(change, createTranslator(locale), action.user) };
   }

@@ -46,6 +46,15 @@ export class PackageChanges {
     return this.exclusive(() => this.doDecide(id, actor, decision, reason));
   }
 
+  /** Remembers the message showing a change, so decisions can update it in place. */
+  attachCard(id: number, activityId: string): Promise<void> {
+    return this.exclusive(async () => {
+      const change = this.deps.store.getPackageChange(id);
+      if (change && change.cardActivityId === null)
+        await this.deps.store.savePackageChange({ ...change, cardActivityId: activityId });
+    });
+  }
+
   /** A change as it is now, for a card refresh; only in the conversation it was proposed in. */
   current(id: unknown, actor: PackageActor): Outcome<PackageChange> {
     const change = typeof id === 'number' ? this.deps.store.getPackageChange(id) : undefined;

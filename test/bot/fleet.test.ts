@@ -168,6 +168,13 @@ describe('package catalog', () => {
     expect(cardActions(approved.card)).toEqual([]);
     expect(h.app.store.packages().some((p) => p.version === NEXT_SFB && p.sha256 === NEXT.sha256)).toBe(true);
 
+    // Everyone's card shows the outcome: the message itself is updated in place.
+    await waitUntil(
+      () => cardText(h.connector.currentCard(cardId)).includes(t.t('fleet.change.status.applied')),
+      10_000,
+      'the shared card to show the approved change',
+    );
+
     const replay = await press(cardId, 'package.approve', { changeId: id }, 'Chen');
     expect(replay.text).toContain(t.t('package.change-not-found', { id }));
 
