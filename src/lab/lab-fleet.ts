@@ -30,6 +30,8 @@ export interface LabFleetOptions {
   timeScale: number;
   specs?: readonly LabServerSpec[];
   heartbeatIntervalMs?: number;
+  /** How often each runner reads its server's facts between jobs (the runner's default unless given). */
+  factsIntervalMs?: number;
   /** 'stand-in' unless given; lab mode (src/main.ts) passes defaultLabEngine(). */
   engine?: LabEngine;
   serverOptions?: (spec: LabServerSpec) => Partial<CreateLabServerOptions>;
@@ -74,6 +76,7 @@ export async function startLabFleet(options: LabFleetOptions): Promise<LabFleet>
       journalDir: join(options.dir, 'runners', name),
       logger: options.logger.child({ runner: runnerId }),
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 2_000,
+      ...(options.factsIntervalMs === undefined ? {} : { factsIntervalMs: options.factsIntervalMs }),
       backoff: { baseMs: 200, maxMs: 5_000 },
     });
     await agent.start();

@@ -4,7 +4,8 @@ import type { LabConditions, LabState } from '../../src/lab/state.js';
 import type { RunRecord } from '../../src/store/types.js';
 import { describeOnRealPwsh } from '../support/real-pwsh.js';
 import { channelThread } from '../support/teams-client.js';
-import { cardActions, cardOf, startBotHarness, waitUntil, type BotHarness } from './harness.js';
+import { cardActions, cardOf, cardText, startBotHarness, waitUntil, type BotHarness } from './harness.js';
+import { seedLabCatalog } from './lab-catalog.js';
 
 /**
  * Issue 15's "Done when", in lab mode through the real bot over HTTP: the chat drives real runner
@@ -26,7 +27,10 @@ function scenarios(engine: LabEngine, runTimeoutMs: number): void {
   let h: BotHarness;
 
   beforeAll(async () => {
-    h = await startBotHarness({}, { engine, specs: [...LAB_FLEET, BACKEND02] });
+    // Facts read often: the tests change a server's conditions and wait for the bot to know.
+    h = await startBotHarness({}, { engine, specs: [...LAB_FLEET, BACKEND02], factsIntervalMs: 300 });
+    // As lab mode does at start: the lab runners have no package of their own.
+    await seedLabCatalog(h.app.store);
   }, 120_000);
   afterAll(async () => h?.stop());
 
@@ -68,7 +72,13 @@ function scenarios(engine: LabEngine, runTimeoutMs: number): void {
           .find((m) => cardActions(cardOf(m.activity)).some((a) => a.verb === 'plan.confirm')),
       15_000,
       `the plan card for "${command}"`,
-    );
+    ).catch((error: unknown) => {
+      // Say what the bot answered instead.
+      const said = h.connector
+        .messages(thread)
+        .map((m) => cardText(cardOf(m.activity)) || String(m.activity.text));
+      throw new Error(`${String(error)}; the bot said: ${JSON.stringify(said)}`);
+    });
     const confirm = cardActions(cardOf(planMessage.activity)).find((a) => a.verb === 'plan.confirm')!;
     const answer = await h.teams.pressCardButton({
       conversation: channelThread(post.activity!.id),
