@@ -40,8 +40,7 @@
 .EXAMPLE
     .\Install-PatchRunner.ps1 -SourcePath D:\patchbot-runner -ServiceAccount CONTOSO\svc-patchbot `
         -BotUrl https://patchbot.contoso.com -RunnerId runner-backend01 -Product sfb2019 `
-        -Edition standard -PackageSource \\fileserver01\patches\sfb2019\SkypeServerUpdateInstaller.exe `
-        -PackageFile SkypeServerUpdateInstaller.exe -PackageSha256 $hash -PackageVersion 7.0.2046.530
+        -Edition standard -PackageSources \\fileserver01\patches\
 
 .EXAMPLE
     .\Install-PatchRunner.ps1 -Uninstall
@@ -79,19 +78,24 @@ param(
     [ValidateSet('', 'standard', 'enterprise')]
     [string] $Edition = '',
 
-    [Parameter(ParameterSetName = 'Install', Mandatory = $true)]
-    [string] $PackageSource,
+    # Comma-separated https:// or UNC prefixes the bot's catalog packages may come from.
+    [Parameter(ParameterSetName = 'Install')]
+    [string] $PackageSources = '',
 
-    [Parameter(ParameterSetName = 'Install', Mandatory = $true)]
-    [string] $PackageFile,
+    # Optional local override: all four, and the runner installs only this package.
+    [Parameter(ParameterSetName = 'Install')]
+    [string] $PackageSource = '',
 
-    [Parameter(ParameterSetName = 'Install', Mandatory = $true)]
+    [Parameter(ParameterSetName = 'Install')]
+    [string] $PackageFile = '',
+
+    [Parameter(ParameterSetName = 'Install')]
     [ValidatePattern('^[0-9A-Fa-f]{64}$')]
-    [string] $PackageSha256,
+    [string] $PackageSha256 = '',
 
-    [Parameter(ParameterSetName = 'Install', Mandatory = $true)]
+    [Parameter(ParameterSetName = 'Install')]
     [ValidatePattern('^\d+(\.\d+){1,3}$')]
-    [string] $PackageVersion,
+    [string] $PackageVersion = '',
 
     [Parameter(ParameterSetName = 'Install')]
     [string] $StagingDir = 'C:\PatchBot\staging',
@@ -426,6 +430,7 @@ function Install-RunnerService {
         "PATCHBOT_SERVER=$Server",
         "PATCHBOT_PRODUCT=$Product",
         "PATCHBOT_EDITION=$Edition",
+        "PATCHBOT_PACKAGE_SOURCES=$PackageSources",
         "PATCHBOT_PACKAGE_SOURCE=$PackageSource",
         "PATCHBOT_PACKAGE_FILE=$PackageFile",
         "PATCHBOT_PACKAGE_SHA256=$PackageSha256",
@@ -486,6 +491,9 @@ function Start-RunnerService {
 }
 
 function Install-PatchRunner {
+    if ($PackageSources -eq '' -and $PackageSource -eq '') {
+        throw 'Give -PackageSources (where the bot''s packages may come from), or a local package with -PackageSource, -PackageFile, -PackageSha256 and -PackageVersion.'
+    }
     $script:Nssm = Resolve-Program -Name $NssmPath -Hint 'Install NSSM 2.24 or later (https://nssm.cc) and put nssm.exe on PATH, or pass -NssmPath.'
     $node = Resolve-Program -Name $NodePath -Hint 'Install Node.js 20 LTS or later, or pass -NodePath.'
     $version = (& $node --version).Trim()

@@ -202,3 +202,15 @@ describe("runner packages: the bot's catalog from allowed sources, or a local ov
     );
   });
 });
+
+describe('runner.env.example', () => {
+  it('names every variable the runner configuration reads', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const source = await readFile(new URL('../../src/runner/config.ts', import.meta.url), 'utf8');
+    const example = await readFile(new URL('../../runner.env.example', import.meta.url), 'utf8');
+    // Every variable is read by its name as a string literal ('PATCHBOT_...').
+    const read = new Set([...source.matchAll(/'(PATCHBOT_[A-Z_]+)'/g)].map((m) => m[1]!));
+    expect(read.size).toBeGreaterThan(10);
+    for (const name of read) expect(example).toMatch(new RegExp(`^#? ?${name}=`, 'm'));
+  });
+});
