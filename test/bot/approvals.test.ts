@@ -5,7 +5,7 @@
  * The unit-level rules live in test/runs/run-service.test.ts; this file shows what a person in
  * Teams sees and what the audit log keeps.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTranslator, runStatusName, stepTitle, type Translator } from '../../src/i18n/index.js';
 import { BE01, BACKEND01, LYNCBE01, labServerSpec } from '../../src/lab/servers.js';
 import type { PlaygroundUser } from '../../src/lab/playground-tenant.js';
@@ -23,6 +23,7 @@ import {
   waitUntil,
   type BotHarness,
 } from './harness.js';
+import { rollBackLabServers } from './lab-rollback.js';
 
 const en: Translator = createTranslator('en-US');
 const clock = createTestClock();
@@ -237,6 +238,9 @@ async function expectRefused(
 }
 
 // --- approvals ----------------------------------------------------------------------------------
+
+// Each test updates servers afresh: one already at the package's version would be "nothing to do".
+beforeEach(() => rollBackLabServers(h.fleet, h.app.store));
 
 describe('approvals in a channel thread', () => {
   let run: Requested;

@@ -5,7 +5,7 @@
  * a channel (the requester's, unless the conversation has a language set). Expected texts come
  * from the catalogs, never from guesses.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   CATALOGS,
   SUPPORTED_LOCALES,
@@ -28,6 +28,7 @@ import {
   type TeamsClient,
 } from '../support/teams-client.js';
 import { cardActions, cardOf, cardText, startBotHarness, waitUntil, type BotHarness } from './harness.js';
+import { rollBackLabServers } from './lab-rollback.js';
 
 let h: BotHarness;
 let alex: PlaygroundUser;
@@ -192,6 +193,9 @@ describe.each(SUPPORTED_LOCALES.map((locale) => ({ locale })))('$locale', ({ loc
 });
 
 // --- fallbacks ------------------------------------------------------------------------------------
+
+// Each test updates servers afresh: one already at the package's version would be "nothing to do".
+beforeEach(() => rollBackLabServers(h.fleet, h.app.store));
 
 describe('fallbacks', () => {
   it('a de-AT client gets German', async () => {
