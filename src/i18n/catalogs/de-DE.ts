@@ -161,7 +161,8 @@ export const deDE: Catalog = {
   'help.aliases': 'Funktioniert auch als: {aliases}',
   'help.arguments': 'Argumente',
   'help.arg.server': '<server>: Hostname oder FQDN des Servers, zum Beispiel backend01',
-  'help.arg.edition': 'standard oder enterprise: die Edition dieses Servers',
+  'help.arg.edition':
+    'standard oder enterprise: die Edition dieses Servers (entfällt, sobald der Server sie gemeldet hat)',
   'help.arg.sql-fqdn':
     'sql <fqdn>: der SQL Server eines Enterprise Edition-Pools (für enterprise erforderlich)',
   'help.arg.collocated':

@@ -160,7 +160,8 @@ export const enUS = {
   'help.aliases': 'Also works as: {aliases}',
   'help.arguments': 'Arguments',
   'help.arg.server': '<server>: host name or FQDN of the server, for example backend01',
-  'help.arg.edition': 'standard or enterprise: the edition of that server',
+  'help.arg.edition':
+    'standard or enterprise: the edition of that server (leave it out once the server reported it)',
   'help.arg.sql-fqdn': 'sql <fqdn>: the SQL Server of an Enterprise Edition pool (required for enterprise)',
   'help.arg.collocated': 'collocated: Archiving or Monitoring databases share that SQL Server',
   'help.arg.run-id': '<run>: a run number, for example #12',

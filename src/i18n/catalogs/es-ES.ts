@@ -162,7 +162,8 @@ export const esES: Catalog = {
   'help.aliases': 'También funciona como: {aliases}',
   'help.arguments': 'Argumentos',
   'help.arg.server': '<server>: nombre de host o FQDN del servidor, por ejemplo backend01',
-  'help.arg.edition': 'standard o enterprise: la edición de ese servidor',
+  'help.arg.edition':
+    'standard o enterprise: la edición de ese servidor (se puede omitir cuando el servidor ya la informó)',
   'help.arg.sql-fqdn':
     'sql <fqdn>: el SQL Server de un grupo de Enterprise Edition (obligatorio con enterprise)',
   'help.arg.collocated': 'collocated: hay bases de datos de archivado o supervisión en ese mismo SQL Server',

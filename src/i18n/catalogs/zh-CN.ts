@@ -145,7 +145,7 @@ export const zhCN: Catalog = {
   'help.aliases': '也可以写作：{aliases}',
   'help.arguments': '参数',
   'help.arg.server': '<server>：服务器的主机名或 FQDN，例如 backend01',
-  'help.arg.edition': 'standard 或 enterprise：该服务器的版本',
+  'help.arg.edition': 'standard 或 enterprise：该服务器的版本（服务器已报告时可省略）',
   'help.arg.sql-fqdn': 'sql <fqdn>：Enterprise Edition 池的 SQL Server（enterprise 必填）',
   'help.arg.collocated': 'collocated：存档或监控数据库与之共用同一台 SQL Server',
   'help.arg.run-id': '<run>：运行编号，例如 #12',
