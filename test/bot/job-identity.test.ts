@@ -16,6 +16,7 @@ import {
   waitUntil,
   type BotHarness,
 } from './harness.js';
+import { rollBackLabServers } from './lab-rollback.js';
 
 let h: BotHarness | undefined;
 afterEach(async () => {
@@ -57,6 +58,8 @@ describe('a bot on a fresh store, runners with their old journals', () => {
 
     // A new data folder (reset, restored elsewhere, moved to another store); the runners go on.
     await h.restart({ freshStore: true });
+    // Back on its old version, or the second update would be "nothing to do".
+    await rollBackLabServers(h.fleet, h.app.store);
     const again = await requestAndConfirm(h, 'backend01', 'standard');
     expect(again.runId).toBe(1);
     const run = await waitUntil(
