@@ -434,7 +434,10 @@ const STEP_CHECKS: { name: string; command: string; change?: (state: LabState) =
     command: `Assert-PatchBotDatabaseMirror ${SQL} ${POOL} -Mirrored`,
     change: (s) => void (s.conditions.failoverFails = false),
   },
-  { name: 'stopping the Cs services', command: 'Stop-PatchBotCsServices' },
+  {
+    name: 'stopping the Cs services gracefully',
+    command: 'Stop-PatchBotCsServices -Graceful -TimeoutMinutes 5',
+  },
   { name: 'stopping them again', command: 'Stop-PatchBotCsServices' },
   { name: 'stopping IIS', command: 'Stop-PatchBotIis' },
   { name: 'stopping IIS again', command: 'Stop-PatchBotIis' },
@@ -694,7 +697,7 @@ describeOnRealPwsh('lab parity: stand-in and real PatchBot.psm1 on pwsh', () => 
       'a failover that fails: refused',
       'a database update while the mirror is principal: refused',
       'a failover to the primary: ok',
-      'stopping the Cs services: ok',
+      'stopping the Cs services gracefully: ok',
       'stopping them again: ok',
       'stopping IIS: ok',
       'stopping IIS again: ok',
@@ -727,6 +730,9 @@ describeOnRealPwsh('lab parity: stand-in and real PatchBot.psm1 on pwsh', () => 
     expect(byName.get('stopping IIS again')!.stdout).toContain('already stopped');
     expect(byName.get('starting IIS again')!.stdout).toContain('already running');
     expect(byName.get('stopping them again')!.stdout).toContain('already stopped');
+    expect(byName.get('stopping the Cs services gracefully')!.stdout).toContain(
+      'drained and stopped within 5 minutes',
+    );
     expect(byName.get('the database update')!.stdout).toContain('Test-CsDatabase: update needed.');
     expect(byName.get('the database update')!.stdout).toContain('Test-CsDatabase: done.');
     expect(byName.get('the database update again')!.stdout).toContain('Test-CsDatabase: up to date.');
