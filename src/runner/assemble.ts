@@ -18,8 +18,8 @@ export interface RunnerParts {
   version: string;
   /** Its package, when present, is the local override: the only one this runner installs. */
   profile: ReportedProfile;
-  /** Allowed package source prefixes for the bot's packages (PATCHBOT_PACKAGE_SOURCES). */
-  packageSources: readonly string[];
+  /** Allowed package source prefixes for the bot's packages (PATCHBOT_PACKAGE_SOURCES); none by default. */
+  packageSources?: readonly string[];
   /** How often the server facts are read between jobs (default 60 min). */
   factsIntervalMs?: number;
   shell: ShellSpec;
@@ -45,7 +45,7 @@ export async function assembleRunner(parts: RunnerParts): Promise<RunnerAgent> {
     client: new BotClient({ baseUrl: parts.botUrl, runnerId: parts.runnerId, secret: parts.secret, logger }),
     executor: new Executor({
       profile: parts.profile,
-      packagePolicy: { sources: parts.packageSources },
+      packagePolicy: { sources: parts.packageSources ?? [] },
       facts: () => facts.latest,
       shell: parts.shell,
       modulePath: PATCHBOT_MODULE_PATH,
@@ -70,7 +70,10 @@ export const LAB_PACKAGE_SOURCES: readonly string[] = ['https://updates.contoso.
  * A lab server's runner settings: its profile without a package and the lab's package source, so
  * a package added to the bot's catalog reaches every lab runner untouched, as on a real fleet.
  */
-export function labRunnerSettings(profile: ServerProfile): Pick<RunnerParts, 'profile' | 'packageSources'> {
+export function labRunnerSettings(profile: ServerProfile): {
+  profile: ReportedProfile;
+  packageSources: readonly string[];
+} {
   const { package: _ignored, ...withoutPackage } = profile;
   return { profile: withoutPackage, packageSources: LAB_PACKAGE_SOURCES };
 }
