@@ -9,7 +9,8 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { createApp, type App } from '../../../src/app.js';
 import { ConfigError, loadConfig } from '../../../src/config.js';
 import { startLabFleet, type LabFleet } from '../../../src/lab/lab-fleet.js';
-import type { LabServerSpec } from '../../../src/lab/servers.js';
+import { seedLabCatalog } from '../../../src/fleet/lab-seed.js';
+import { LAB_FLEET, type LabServerSpec } from '../../../src/lab/servers.js';
 import { createLogger } from '../../../src/log.js';
 import { LowdbStore } from '../../../src/store/lowdb-store.js';
 import type { AuditEvent } from '../../../src/store/store.js';
@@ -122,6 +123,14 @@ async function main(): Promise<number> {
   let fleet: LabFleet | undefined;
   if (extras.fleet) {
     const { hostExecutable } = extras.fleet;
+    // As lab mode does at start: the lab runners take their packages from the bot's catalog.
+    await seedLabCatalog(
+      app.store,
+      (extras.fleet.specs ?? LAB_FLEET).map((spec) => ({
+        product: spec.profile.product,
+        package: spec.profile.package,
+      })),
+    );
     fleet = await startLabFleet({
       botUrl: app.url,
       store: app.store,
