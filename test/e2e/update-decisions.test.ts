@@ -98,5 +98,13 @@ describe('version-aware updates in the Agents Playground', () => {
     await screenshotElement(card, 'readiness-card-ready');
     expect(await ui.cards(title).count()).toBe(1);
     expect(await card.locator('.ac-actionSet button').count()).toBe(0);
+
+    // A plan made now reuses the fresh result; edition and SQL Server come from the server's facts.
+    await ui.sendMessage('plan lyncbe01');
+    const plan = await ui.waitForCard(`(check #${check.id})`, UI_TIMEOUT_MS);
+    const planText = await plan.innerText();
+    expect(planText).toContain("-SqlServerFqdn 'lyncsql01.contoso.local'");
+    expect(planText).toContain(en.t('card.plan.preview'));
+    await screenshotElement(plan, 'plan-card-after-check');
   });
 });
