@@ -99,6 +99,9 @@ describe('no outage for nothing', () => {
     expect(forced.card).toBeDefined();
     const version = factsOf('backend01')!.installedVersion!;
     expect(forced.text).toContain(t.t('plan.note.force', { version }));
+    // backend01 has one finished run with a measured downtime: the card predicts from it.
+    expect(forced.text).toContain('Expected downtime on this server: about');
+    expect(forced.text).not.toContain(t.t('card.downtime.typical', { minutes: 15 }).slice(0, 18));
     const cancel = cardActions(forced.card).find((a) => a.verb === 'plan.cancel')!;
     await h.teams.pressCardButton({
       conversation: chat(),
