@@ -1,7 +1,8 @@
+import { open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { Low } from 'lowdb';
-import { DataFile } from 'lowdb/node';
+import { Low, type Adapter } from 'lowdb';
 import type { ProductFamily, UpdatePackage } from '../procedure/index.js';
+import { PRIVATE_FILE_MODE } from './private-files.js';
 import { StoreCorruptError, StoreWriteError } from './store.js';
 import type { Decision, Person } from './types.js';
 
@@ -50,8 +51,8 @@ const empty = (): CatalogState => ({ version: 1, lastChangeId: 0, packages: [], 
 export const packageKey = (product: string, version: string): string => `${product}@${version}`;
 
 /**
- * packages.json in the data folder, through lowdb (temp file and rename, so a crash never leaves
- * half a file). The store's mutation queue serializes every change; a write that fails is undone
+ * packages.json in the data folder, through lowdb (private temp file and rename, so a crash
+ * never leaves half a file). The store's mutation queue serializes every change; a write that fails is undone
  * in memory; a file that cannot be read as a catalog stops the bot rather than being replaced.
  */
 export class PackageCatalogFile {
@@ -60,13 +61,7 @@ export class PackageCatalogFile {
 
   constructor(dataDir: string) {
     this.file = path.join(dataDir, 'packages.json');
-    this.db = new Low<CatalogState>(
-      new DataFile<CatalogState>(this.file, {
-        parse: (text) => parseCatalog(text, this.file),
-        stringify: (data) => `${JSON.stringify(data, null, 2)}\n`,
-      }),
-      empty(),
-    );
+    this.db = new Low<CatalogState>(new CatalogFile(this.file), empty());
   }
 
   async read(): Promise<void> {
@@ -94,6 +89,40 @@ export class PackageCatalogFile {
       throw new StoreWriteError(this.file, error);
     }
     return result;
+  }
+}
+
+/**
+ * lowdb's adapter for packages.json: the whole file to a private (0600) temp file, flushed, then
+ * renamed over the old one, so a crash leaves either the old catalog or the new one.
+ */
+class CatalogFile implements Adapter<CatalogState> {
+  private readonly tempFile: string;
+
+  constructor(private readonly file: string) {
+    this.tempFile = path.join(path.dirname(file), `.${path.basename(file)}.tmp`);
+  }
+
+  async read(): Promise<CatalogState | null> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+    return parseCatalog(text, this.file);
+  }
+
+  async write(data: CatalogState): Promise<void> {
+    const handle = await open(this.tempFile, 'w', PRIVATE_FILE_MODE);
+    try {
+      await handle.writeFile(`${JSON.stringify(data, null, 2)}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(this.tempFile, this.file);
   }
 }
 

@@ -2,7 +2,7 @@
  * The package catalog and server facts on real files: what survives a restart, what a failed or
  * damaged file does, and that a heartbeat with unchanged facts does not rewrite the hot file.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ServerFacts } from '../../src/procedure/index.js';
@@ -87,6 +87,9 @@ describe('package catalog on disk', () => {
       string,
       unknown
     >;
+    // Names of the people who changed it: private to the bot's account, like the rest of the folder.
+    if (process.platform !== 'win32')
+      expect((await stat(path.join(dir, 'packages.json'))).mode & 0o777).toBe(0o600);
     expect(file).toMatchObject({ version: 1, lastChangeId: 2 });
     expect(Array.isArray(file.packages) && Array.isArray(file.changes)).toBe(true);
 
