@@ -159,6 +159,52 @@ describe('planning with the server facts', () => {
   });
 });
 
+describe('the package to plan with', () => {
+  it('refuses clearly when neither the runner nor the catalog has a package, then plans with the newest catalog entry', async () => {
+    const { service, store } = await makeService();
+    const runner = store.runners().find((r) => r.server === 'backend01')!;
+    const info = runner.info!;
+    const { package: _override, ...withoutOverride } = info.profile;
+    await store.saveRunner({ ...runner, info: { ...info, profile: withoutOverride as typeof info.profile } });
+    const refused = await service.request({
+      request: ask(),
+      requester: ALEX,
+      conversationId: CONVERSATION,
+      locale: 'en-US',
+    });
+    expect(!refused.ok && refused.refusal).toMatchObject({
+      key: 'update.no-package',
+      params: { server: 'backend01', product: 'sfb2019' },
+    });
+    expect((await store.readAudit()).at(-1)?.detail).toMatchObject({ why: 'no-package' });
+    for (const version of ['7.0.2046.540', '7.0.2046.551', '7.0.2046.530']) {
+      await store.savePackageChange({
+        id: 0,
+        action: 'add',
+        product: 'sfb2019',
+        version,
+        entry: {
+          source: `https://updates.contoso.local/sfb2019/${version}/SkypeServerUpdateInstaller.exe`,
+          fileName: 'SkypeServerUpdateInstaller.exe',
+          sha256: 'b'.repeat(64),
+          version,
+        },
+        proposedBy: BEA,
+        proposedAt: '2026-11-23T01:00:00.000Z',
+        conversationId: CONVERSATION,
+        locale: 'en-US',
+        approvalsRequired: 0,
+        decisions: [],
+        expiresAt: '2026-11-23T02:00:00.000Z',
+        status: 'applied',
+        cardActivityId: null,
+      });
+    }
+    const planned = await service.preview(ask());
+    expect(planned.ok && planned.value.plan.package?.version).toBe('7.0.2046.551');
+  });
+});
+
 describe('the edition from the facts', () => {
   it('takes edition, SQL Server, collocated stores, pool and mirroring from the facts when left out', async () => {
     const { service, store } = await makeService();
