@@ -4,6 +4,7 @@ import {
   BACKEND01,
   BE01,
   createLabServer,
+  labServerSpec,
   LYNCBE01,
   type CreateLabServerOptions,
   type LabEngine,
@@ -813,4 +814,61 @@ describeOnRealPwsh('lab parity: stand-in and real PatchBot.psm1 on pwsh', () => 
     expect(tools.steps.at(-1)).toMatchObject({ id: 'update.install', status: 'failed', exitCode: null });
     expect(tools.server.installedVersion).toBe(BACKEND01.installedVersion);
   }, 240_000);
+
+  it('facts and versions read from the installed programs answer the same on both engines', async () => {
+    const sfb2015 = labServerSpec({ server: 'fe2015', product: 'sfb2015', edition: 'standard' });
+    const cases: [LabServerSpec, string, Partial<LabState['conditions']>][] = [
+      [LYNCBE01, 'Lync2013', { powershellVersion: '2.0', pendingReboot: true }],
+      [sfb2015, 'SkypeForBusiness', { serverPatchVersionCmdlet: false, csServicesInstalled: false }],
+    ];
+    const answersOn = async (
+      engine: LabEngine,
+      spec: LabServerSpec,
+      product: string,
+      conditions: Partial<LabState['conditions']>,
+    ) => {
+      const { sessions } = await labSessionsOn(engine, { conditions }, spec);
+      const opts = { fresh: false, replay: [], timeoutMs: 60_000, prestart: false };
+      try {
+        const answers = [];
+        for (const command of [
+          `Get-PatchBotServerFacts -Product ${product} -StagingPath 'C:\\PatchBot\\staging'`,
+          `Import-Module ${spec.profile.product === 'lync2013' ? 'Lync' : 'SkypeForBusiness'}`,
+          `Get-PatchBotPatchVersion -Product ${product}`,
+        ]) {
+          const execution = await sessions.execute(command, opts);
+          const stdout = execution.stdout.trim();
+          answers.push({
+            ok: execution.kind === 'answered' ? execution.ok : undefined,
+            // The facts as JSON values: pwsh 7 writes a whole double as 120.0, Windows
+            // PowerShell 5.1 (the servers') and the stand-in as 120.
+            stdout: command.startsWith('Get-PatchBotServerFacts') ? (JSON.parse(stdout) as unknown) : stdout,
+            stderr: execution.stderr.trim(),
+          });
+        }
+        return answers;
+      } finally {
+        await sessions.runEnded();
+      }
+    };
+    for (const [spec, product, conditions] of cases) {
+      const standIn = await answersOn('stand-in', spec, product, conditions);
+      const pwsh = await answersOn('pwsh', spec, product, conditions);
+      expect(pwsh).toEqual(standIn);
+      expect(pwsh.map((a) => a.ok)).toEqual([true, true, true]);
+      const facts = pwsh[0]!.stdout as Record<string, unknown>;
+      expect(facts.installedVersion).toBe(spec.installedVersion);
+      expect(facts.components).toHaveLength(3);
+      expect(String(pwsh[2]!.stdout).split('\n').at(-1)).toBe(spec.installedVersion);
+      if (spec === LYNCBE01) {
+        expect(facts).toMatchObject({
+          powershellVersion: null,
+          pendingRestart: true,
+          collocatedStores: true,
+        });
+      } else {
+        expect(facts).toMatchObject({ csServiceCount: 0, edition: 'standard', mirrored: false });
+      }
+    }
+  }, 120_000);
 });
