@@ -2,7 +2,7 @@ import { resumeIndex } from '../procedure/index.js';
 import type { Person, RunRecord, RunStatus } from '../store/types.js';
 import { personRef, refuse, sameConversation, type Outcome, type RunContext } from './context.js';
 import { mayApprove, mayRequest, samePerson } from './policy.js';
-import { blockingRun, refusalReason, windowRefusal } from './requests.js';
+import { blockingRun, refusalReason, versionRecheck, windowRefusal } from './requests.js';
 
 export interface Actor {
   person: Person;
@@ -99,8 +99,12 @@ export async function confirmRun(ctx: RunContext, runId: unknown, actor: Actor):
       name: run.requestedBy.name,
     });
   if (isExpired(ctx, run)) return expire(ctx, run, actor, 'confirm');
-  // Checked again: another run may have started since the plan card was shown.
-  for (const check of [blockingRun(ctx, run.server, run.id), windowRefusal(ctx, run.server)]) {
+  // Checked again: another run may have started (or updated the server) since the plan card was shown.
+  for (const check of [
+    blockingRun(ctx, run.server, run.id),
+    windowRefusal(ctx, run.server),
+    versionRecheck(ctx, run),
+  ]) {
     if (!check.ok) {
       await auditRefusal(ctx, run, actor, 'confirm', refusalReason(check.refusal));
       return check;

@@ -81,7 +81,7 @@ export function resolveRequest(ask: UpdateAsk, runner: RegisteredRunner): Outcom
 }
 
 /** The newest component, for the downgrade message. */
-function newestComponent(facts: ServerFacts): { name: string; version: string } | null {
+export function newestComponent(facts: ServerFacts): { name: string; version: string } | null {
   let newest: { name: string; version: string } | null = null;
   for (const c of facts.components) {
     if (!newest || safeCompare(c.version, newest.version) > 0) newest = c;

@@ -1,10 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { predictedDowntimeFor } from '../fleet/downtime.js';
-import type { UpdatePackage } from '../procedure/index.js';
+import { updateDecision, type UpdatePackage } from '../procedure/index.js';
 import { closest } from '../commands/index.js';
 import { ACTIVE_STATUSES, type Person, type RunRecord } from '../store/types.js';
 import { personRef, refuse, type Outcome, type Refusal, type RunContext } from './context.js';
-import { planWithFacts, type PlannedUpdate, type RegisteredRunner, type UpdateAsk } from './planning.js';
+import {
+  newestComponent,
+  planWithFacts,
+  type PlannedUpdate,
+  type RegisteredRunner,
+  type UpdateAsk,
+} from './planning.js';
 import { mayRequest, nextAllowedTime, poolOf, windowsFor } from './policy.js';
 
 export interface RequestInput {
@@ -107,6 +113,39 @@ export function blockingRun(ctx: RunContext, server: string, exceptRunId?: numbe
         runs: busy.map((r) => `#${r.id}`).join(', '),
       });
     }
+  }
+  return { ok: true, value: null };
+}
+
+/**
+ * Checked again at Confirm: the server may have been updated (by another run) since the plan was
+ * made. Nothing to do or a downgrade by now is refused, so no plan card takes a server down for nothing.
+ */
+export function versionRecheck(ctx: RunContext, run: RunRecord): Outcome<null> {
+  const facts = runnerFor(ctx, run.server)?.facts;
+  const pkg = run.plan.package;
+  if (!facts || !pkg || run.kind === 'check') return { ok: true, value: null };
+  let decision: ReturnType<typeof updateDecision>;
+  try {
+    decision = updateDecision(
+      facts.installedVersion,
+      facts.components,
+      pkg.version,
+      run.plan.request.force === true,
+    );
+  } catch {
+    return { ok: true, value: null };
+  }
+  const installed = facts.installedVersion ?? '?';
+  if (decision === 'nothing-to-do') return refuse('update.nothing-to-do', { server: run.server, installed });
+  if (decision === 'downgrade') {
+    const newest = newestComponent(facts);
+    return refuse('update.downgrade', {
+      server: run.server,
+      installed: newest?.version ?? installed,
+      component: newest?.name ?? '-',
+      package: pkg.version,
+    });
   }
   return { ok: true, value: null };
 }

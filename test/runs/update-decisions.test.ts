@@ -4,7 +4,7 @@ import type { UpdateAsk } from '../../src/runs/service.js';
 import type { Store } from '../../src/store/store.js';
 import type { RunRecord } from '../../src/store/types.js';
 import { profile } from '../procedure/fixtures.js';
-import { ALEX, BEA, CONVERSATION, EVE, makeService } from './support.js';
+import { ALEX, BEA, CONVERSATION, EVE, actor, makeService } from './support.js';
 
 const SFB_PACKAGE = '7.0.2046.530';
 
@@ -142,6 +142,37 @@ describe('planning with the server facts', () => {
     expect(result.value.plan.notes).toContainEqual({
       key: 'update.note.version-change',
       params: { installed: '7.0.2046.385', package: SFB_PACKAGE },
+    });
+  });
+
+  it('refuses a Confirm when the server reached the package version after the plan was made', async () => {
+    const { service, store } = await makeService();
+    await report(store, 'backend01', facts());
+    const first = await service.request({
+      request: ask(),
+      requester: ALEX,
+      conversationId: CONVERSATION,
+      locale: 'en-US',
+    });
+    const second = await service.request({
+      request: ask(),
+      requester: ALEX,
+      conversationId: CONVERSATION,
+      locale: 'en-US',
+    });
+    if (!first.ok || !second.ok) throw new Error('both plans should be made');
+    // The first one ran; the runner reports the new version.
+    await report(store, 'backend01', facts({ installedVersion: SFB_PACKAGE }));
+    const confirm = await service.confirm(second.value.id, actor(ALEX));
+    expect(!confirm.ok && confirm.refusal).toMatchObject({
+      key: 'update.nothing-to-do',
+      params: { installed: SFB_PACKAGE },
+    });
+    expect(store.getRun(second.value.id)?.status).toBe('planned');
+    expect((await store.readAudit()).at(-1)).toMatchObject({
+      action: 'refuse',
+      runId: second.value.id,
+      detail: { why: 'nothing-to-do', attempted: 'confirm' },
     });
   });
 
