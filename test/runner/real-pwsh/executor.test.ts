@@ -83,15 +83,15 @@ describeOnRealPwsh('the executor on the real-pwsh lab engine', () => {
         durationsMs: { 'Install-PatchBotUpdate': 5_000_000 },
         faults: [
           {
-            command: 'net start',
+            command: 'Start-PatchBotIis',
             fault: { kind: 'stderr', text: 'warning: the service took long to answer' },
           },
           {
-            command: 'Install-CsDatabase',
+            command: 'Update-PatchBotDatabase',
             fault: { kind: 'output', stdout: line, stderr: 'W: still updating', repeat: 2_000 },
           },
           {
-            command: 'Stop-CsWindowsService',
+            command: 'Stop-PatchBotCsServices',
             occurrence: 1,
             fault: { kind: 'output', stdout: text, stderr: `Warnung: ${text}` },
           },
@@ -179,10 +179,10 @@ describeOnRealPwsh('the executor on the real-pwsh lab engine', () => {
     });
 
     it('pwsh killed with SIGKILL mid-step is reported failed, and the run ends cleanly', async () => {
-      const f = await pwshFixture(BE01, { durationsMs: { 'Stop-CsWindowsService': 600_000_000 } });
+      const f = await pwshFixture(BE01, { durationsMs: { 'Stop-PatchBotCsServices': 600_000_000 } });
       const running = f.executor.run(jobFor(BE01));
       const record = await waitFor(
-        () => f.lab.commandLog().find((r) => r.key === 'Stop-CsWindowsService' && r.result === 'running'),
+        () => f.lab.commandLog().find((r) => r.key === 'Stop-PatchBotCsServices' && r.result === 'running'),
         WAIT_MS,
       );
       process.kill(record.pid, 'SIGKILL');
