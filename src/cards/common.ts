@@ -91,7 +91,11 @@ function downtimeColor(ms: number): TextColor {
  * The downtime clock: from the first Stop-CsWindowsService until every service runs again.
  * While it runs it counts towards the 30-minute resiliency line.
  */
-export function downtimeClock(run: RunRecord, now: Date, t: Translator): ClockModel {
+export function downtimeClock(
+  run: Pick<RunRecord, 'downtimeStartedAt' | 'downtimeEndedAt'>,
+  now: Date,
+  t: Translator,
+): ClockModel {
   const label = t.t('card.fact.downtime');
   const ms = spanMs(run.downtimeStartedAt, run.downtimeEndedAt, now);
   if (ms === null) return { label, value: t.t('card.downtime.not-started'), note: '', color: 'default' };
@@ -109,7 +113,11 @@ export function downtimeClock(run: RunRecord, now: Date, t: Translator): ClockMo
 }
 
 /** Downtime of a finished run for lists: "14 min 3 sec, under the 30-minute line". */
-export function downtimeSummary(run: RunRecord, now: Date, t: Translator): string {
+export function downtimeSummary(
+  run: Pick<RunRecord, 'downtimeStartedAt' | 'downtimeEndedAt'>,
+  now: Date,
+  t: Translator,
+): string {
   return downtimeClock(run, now, t).value;
 }
 

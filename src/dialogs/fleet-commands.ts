@@ -17,7 +17,7 @@ export class FleetCommands {
     const { store, views, packageChanges } = this.deps;
     switch (command.name) {
       case 'versions': {
-        const rows = await fleetRows(store);
+        const rows = fleetRows(store);
         await turn.reply(rows.length ? { attachments: [views.versions(rows, t)] } : t.t('runners.none'));
         return;
       }

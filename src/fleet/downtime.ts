@@ -1,7 +1,8 @@
+import { SERVER_HISTORY_RUNS, type RunSummary } from '../store/server-history.js';
 import type { RunRecord } from '../store/types.js';
 
-/** How many of a server's newest finished runs the prediction reads. */
-export const PREDICTION_RUNS = 20;
+/** How many of a server's newest finished runs the prediction reads (what the store's index keeps). */
+export const PREDICTION_RUNS = SERVER_HISTORY_RUNS;
 
 export interface DowntimePrediction {
   /** Runs with a measured downtime that the prediction rests on. */
@@ -21,8 +22,7 @@ export function measuredDowntimeMs(
 
 /**
  * Predicted downtime for a server from its own past runs: median and worst of the measured
- * downtimes among `runs` (pass the server's newest finished runs, at most PREDICTION_RUNS, so
- * the cost stays flat however long the history grows). Null = no history yet. Runs of other
+ * downtimes among `runs`, newest first (only the first PREDICTION_RUNS are read). Null = no history yet. Runs of other
  * servers and check runs (no downtime) are ignored. Pure.
  */
 export function predictDowntime(
@@ -44,10 +44,13 @@ export function predictDowntime(
   return { samples: measured.length, medianMs: median, worstMs: measured[measured.length - 1]! };
 }
 
-/** Reads what predictDowntime needs from the store: the server's newest finished runs only. */
+/**
+ * The server's predicted downtime from the store's per-server index of finished runs
+ * (Store.recentRuns): no archive read, so it costs the same however long the history grows.
+ */
 export async function predictedDowntimeFor(
-  store: { finishedRuns(filter: { server?: string; limit: number }): Promise<RunRecord[]> },
+  store: { recentRuns(server: string): RunSummary[] },
   server: string,
 ): Promise<DowntimePrediction | null> {
-  return predictDowntime(server, await store.finishedRuns({ server, limit: PREDICTION_RUNS }));
+  return Promise.resolve(predictDowntime(server, store.recentRuns(server)));
 }

@@ -1,7 +1,7 @@
 import { compareVersions, type ProductFamily } from '../procedure/index.js';
 import type { CatalogPackage } from '../store/package-catalog.js';
 import type { RunnerRecord } from '../store/store.js';
-import type { RunRecord } from '../store/types.js';
+import type { RunSummary } from '../store/server-history.js';
 import { packageToPlan, type PackageOrigin } from './package-for.js';
 
 /** behind: a newer package waits; current: runs it; ahead: newer than anything catalogued; unknown: not reported. */
@@ -16,7 +16,7 @@ export interface FleetRow {
   target: { version: string; origin: PackageOrigin } | null;
   standing: Standing;
   /** Its newest finished update run (check runs left out), if any. */
-  lastRun: RunRecord | null;
+  lastRun: RunSummary | null;
 }
 
 export function standingOf(installed: string | null, target: string | null): Standing {
@@ -34,7 +34,7 @@ export function standingOf(installed: string | null, target: string | null): Sta
 export function fleetRow(
   runner: Pick<RunnerRecord, 'server' | 'info' | 'facts'>,
   catalog: readonly CatalogPackage[],
-  lastRun: RunRecord | null,
+  lastRun: RunSummary | null,
 ): FleetRow {
   const chosen = packageToPlan(runner, catalog);
   const installedVersion = runner.facts?.installedVersion ?? null;
@@ -49,20 +49,14 @@ export function fleetRow(
   };
 }
 
-/** How many finished runs per server are read to find its last update run (check runs skipped). */
-const LAST_RUN_SCAN = 10;
-
-/** Reads the fleet from the store: every runner, the catalog, each server's last update run. */
-export async function fleetRows(store: {
+/** Reads the fleet from the store: every runner, the catalog, each server's last update run (from the index). */
+export function fleetRows(store: {
   runners(): RunnerRecord[];
   packages(): CatalogPackage[];
-  finishedRuns(filter: { server?: string; limit: number }): Promise<RunRecord[]>;
-}): Promise<FleetRow[]> {
+  recentRuns(server: string): RunSummary[];
+}): FleetRow[] {
   const catalog = store.packages();
-  return Promise.all(
-    store.runners().map(async (runner) => {
-      const runs = await store.finishedRuns({ server: runner.server, limit: LAST_RUN_SCAN });
-      return fleetRow(runner, catalog, runs.find((run) => run.kind !== 'check') ?? null);
-    }),
-  );
+  return store
+    .runners()
+    .map((runner) => fleetRow(runner, catalog, store.recentRuns(runner.server)[0] ?? null));
 }

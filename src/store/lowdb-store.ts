@@ -19,6 +19,7 @@ import {
 } from './package-catalog.js';
 import { makePrivateDir, tightenDataDir } from './private-files.js';
 import { RunArchive } from './run-archive.js';
+import { ServerHistoryFile, type RunSummary } from './server-history.js';
 
 import type { RunnerFacts } from './runner-records.js';
 import type { RegistryWarn } from './runner-registry.js';
@@ -74,6 +75,7 @@ export class LowdbStore implements Store {
   private readonly storeRunners: StoreRunners;
   private readonly hotFile: HotFile;
   private readonly catalog: PackageCatalogFile;
+  private readonly history: ServerHistoryFile;
   private hotFileFound = false;
   private mutations: Promise<unknown> = Promise.resolve();
   /** Final runs still in the hot file whose archive copy is already written. */
@@ -108,6 +110,7 @@ export class LowdbStore implements Store {
     );
     this.storeRunners = new StoreRunners(dir, this.runnerFacts(), runnerOptions);
     this.catalog = new PackageCatalogFile(dir);
+    this.history = new ServerHistoryFile(dir);
   }
 
   static async open(
@@ -123,6 +126,7 @@ export class LowdbStore implements Store {
     if (store.readOnly) {
       await store.db.read();
       await store.catalog.read();
+      await store.history.read();
       return store;
     }
     try {
@@ -143,6 +147,10 @@ export class LowdbStore implements Store {
       await store.catalog.read();
       await store.mutate(() => store.storeRunners.moveLegacyToRegistry());
       await store.repairAfterCrash();
+      // The per-server index of finished runs: built from the whole archive when it is missing,
+      // else caught up with the newest month (a crash may have come between archive and index).
+      const indexed = await store.history.read();
+      await store.history.record(await store.archive.recent(!indexed), !indexed);
       await store.mutate(() => store.outboxes.applyLog());
       return store;
     } catch (error) {
@@ -202,6 +210,10 @@ export class LowdbStore implements Store {
 
   async findRun(id: number): Promise<RunRecord | undefined> {
     return this.getRun(id) ?? (await this.archive.find(id));
+  }
+
+  recentRuns(server: string): RunSummary[] {
+    return this.history.recent(server);
   }
 
   getRunner(id: string): RunnerRecord | undefined {
@@ -392,6 +404,14 @@ export class LowdbStore implements Store {
       for (const conversation of dropped) this.data.conversations[conversation.conversationId] = conversation;
     });
     for (const run of finished) this.archivedButNotRemoved.delete(run.id);
+    // Derived data: a failed write is caught up from the archive's newest month at the next start.
+    await this.history
+      .record(finished)
+      .catch((error: unknown) =>
+        this.warn(`Could not update ${this.history.file}: ${(error as Error).message}`, {
+          file: this.history.file,
+        }),
+      );
   }
 
   /** Removes (in memory) the conversation records nothing needs any more; returns them. */

@@ -1,8 +1,7 @@
-import { open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { Low, type Adapter } from 'lowdb';
+import { Low } from 'lowdb';
 import type { ProductFamily, UpdatePackage } from '../procedure/index.js';
-import { PRIVATE_FILE_MODE } from './private-files.js';
+import { PrivateJsonFile } from './server-history.js';
 import { StoreCorruptError, StoreWriteError } from './store.js';
 import type { Decision, Person } from './types.js';
 
@@ -61,7 +60,10 @@ export class PackageCatalogFile {
 
   constructor(dataDir: string) {
     this.file = path.join(dataDir, 'packages.json');
-    this.db = new Low<CatalogState>(new CatalogFile(this.file), empty());
+    this.db = new Low<CatalogState>(
+      new PrivateJsonFile(this.file, (text) => parseCatalog(text, this.file)),
+      empty(),
+    );
   }
 
   async read(): Promise<void> {
@@ -89,40 +91,6 @@ export class PackageCatalogFile {
       throw new StoreWriteError(this.file, error);
     }
     return result;
-  }
-}
-
-/**
- * lowdb's adapter for packages.json: the whole file to a private (0600) temp file, flushed, then
- * renamed over the old one, so a crash leaves either the old catalog or the new one.
- */
-class CatalogFile implements Adapter<CatalogState> {
-  private readonly tempFile: string;
-
-  constructor(private readonly file: string) {
-    this.tempFile = path.join(path.dirname(file), `.${path.basename(file)}.tmp`);
-  }
-
-  async read(): Promise<CatalogState | null> {
-    let text: string;
-    try {
-      text = await readFile(this.file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw error;
-    }
-    return parseCatalog(text, this.file);
-  }
-
-  async write(data: CatalogState): Promise<void> {
-    const handle = await open(this.tempFile, 'w', PRIVATE_FILE_MODE);
-    try {
-      await handle.writeFile(`${JSON.stringify(data, null, 2)}\n`);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(this.tempFile, this.file);
   }
 }
 

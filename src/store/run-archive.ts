@@ -46,6 +46,11 @@ export class RunArchive {
     return found;
   }
 
+  /** The runs of the newest month, or of every month with `everyMonth`, oldest first. */
+  recent(everyMonth: boolean): Promise<RunRecord[]> {
+    return this.log.readRecent(everyMonth);
+  }
+
   /** The highest run id in the newest month, or in every month with `everyMonth`. */
   async highestId(everyMonth: boolean): Promise<number> {
     const runs = await this.log.readRecent(everyMonth);

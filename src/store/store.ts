@@ -1,6 +1,7 @@
 import type { RunnerInfo } from '../protocol/messages.js';
 import type { ServerFacts } from '../procedure/index.js';
 import type { CatalogPackage, PackageChange } from './package-catalog.js';
+import type { RunSummary } from './server-history.js';
 import type { Person, RunRecord } from './types.js';
 
 export interface RunnerRecord {
@@ -79,6 +80,12 @@ export interface Store {
   finishedRuns(filter: { server?: string | undefined; limit: number }): Promise<RunRecord[]>;
   /** A run from the hot file or, if finished, from the archive. */
   findRun(id: number): Promise<RunRecord | undefined>;
+  /**
+   * A server's newest finished update runs (check runs left out; at most SERVER_HISTORY_RUNS),
+   * newest first, from a small index kept as runs move to the archive: no archive read, so it
+   * costs the same however long the history grows.
+   */
+  recentRuns(server: string): RunSummary[];
 
   /**
    * Runners are registry identity (runners/<id>.json, which register-runner changes while the
