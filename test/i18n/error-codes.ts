@@ -24,4 +24,8 @@ export const ERROR_CODES = [
   'missing-run-id',
   'invalid-run-id',
   'invalid-locale',
+  'check-missing-server',
+  'package-unknown-action',
+  'package-missing-argument',
+  'package-invalid-product',
 ];

@@ -52,6 +52,10 @@ const REAL_ERRORS: DomainError[] = [
   errorOf(parseCommand('cancel')),
   errorOf(parseCommand('cancel twelve')),
   errorOf(parseCommand('language !!')),
+  errorOf(parseCommand('check')),
+  errorOf(parseCommand('package ad sfb2019')),
+  errorOf(parseCommand('package add sfb2019 7.0.2046.530')),
+  errorOf(parseCommand('package remove skype2019 7.0.2046.530')),
 ];
 
 describe('describeError', () => {
