@@ -192,6 +192,49 @@ describe('package catalog', () => {
     expect(versions.text).toContain(NEXT_SFB);
   });
 
+  it('a new catalog entry reaches every lab server without touching its runner settings', async () => {
+    const lync = labPackage('lync2013', LAB_PACKAGE_VERSIONS.lync2013[2]!);
+    const proposed = await say(
+      `package add lync2013 ${lync.version} ${lync.source} sha256 ${lync.sha256}`,
+      'Bea',
+    );
+    const change = h.app.store.pendingPackageChanges()[0]!;
+    await press(proposed.reply.id, 'package.approve', { changeId: change.id }, 'Chen');
+    const runnersBefore = JSON.stringify(h.app.store.runners().map((r) => r.info?.profile));
+
+    for (const [server, pkg] of [
+      ['backend01', NEXT],
+      ['be01', NEXT],
+      ['lyncbe01', lync],
+    ] as const) {
+      const plan = await say(`update ${server}`);
+      const confirm = cardActions(plan.card).find((a) => a.verb === 'plan.confirm');
+      expect(confirm, `a plan card for ${server}: ${plan.text}`).toBeDefined();
+      const runId = confirm!.data.runId as number;
+      await press(plan.reply.id, 'plan.confirm', { runId }, 'Alex');
+      await press(plan.reply.id, 'run.approve', { runId }, 'Chen');
+      const run = await waitUntil(
+        async () => {
+          const found = await h.app.store.findRun(runId);
+          return found && ['succeeded', 'failed', 'aborted'].includes(found.status) ? found : undefined;
+        },
+        30_000,
+        `run #${runId} on ${server}`,
+      );
+      expect([server, run.status, run.plan.package]).toEqual([server, 'succeeded', pkg]);
+      await waitUntil(
+        () => h.app.store.runners().find((r) => r.server === server)?.facts?.installedVersion === pkg.version,
+        15_000,
+        `${server} to report ${pkg.version}`,
+      );
+    }
+    // The runners' own settings were never touched: they report no package of their own.
+    expect(JSON.stringify(h.app.store.runners().map((r) => r.info?.profile))).toBe(runnersBefore);
+    expect(h.app.store.runners().every((r) => r.info?.profile.package === undefined)).toBe(true);
+    const versions = await say('versions');
+    expect(versions.text).toContain('0 behind');
+  }, 120_000);
+
   it('the catalog and a pending change survive a restart of the bot', async () => {
     await say(`package remove sfb2019 ${NEXT_SFB}`, 'Chen');
     const pending = h.app.store.pendingPackageChanges();
