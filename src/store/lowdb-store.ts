@@ -405,13 +405,11 @@ export class LowdbStore implements Store {
     });
     for (const run of finished) this.archivedButNotRemoved.delete(run.id);
     // Derived data: a failed write is caught up from the archive's newest month at the next start.
-    await this.history
-      .record(finished)
-      .catch((error: unknown) =>
-        this.warn(`Could not update ${this.history.file}: ${(error as Error).message}`, {
-          file: this.history.file,
-        }),
-      );
+    await this.history.record(finished).catch((error: unknown) =>
+      this.warn(`Could not update ${this.history.file}: ${(error as Error).message}`, {
+        file: this.history.file,
+      }),
+    );
   }
 
   /** Removes (in memory) the conversation records nothing needs any more; returns them. */
