@@ -8,6 +8,7 @@ import type {
   Fact,
   ListItemModel,
   PackageChangeCardModel,
+  PackageItemModel,
   PackagesCardModel,
   StatusModel,
   VersionsCardModel,
@@ -92,7 +93,7 @@ export function packagesCard(
   const sorted = [...packages].sort(
     (a, b) => a.product.localeCompare(b.product) || compareVersions(b.version, a.version),
   );
-  const items = sorted.map((entry, index): ListItemModel => {
+  const items = sorted.map((entry, index): PackageItemModel => {
     const newest = sorted.findIndex((other) => other.product === entry.product) === index;
     return {
       heading: `${productName(t, entry.product)} ${entry.version}`,
@@ -100,6 +101,7 @@ export function packagesCard(
         ? { icon: '⭐', color: 'good', text: t.t('fleet.package.newest') }
         : { icon: '📦', color: 'default', text: t.t('fleet.package.older') },
       facts: packageFacts(t, entry, entry.product),
+      details: packageDetails(t, entry),
     };
   });
   for (const change of pending) {
@@ -110,6 +112,7 @@ export function packagesCard(
         color: 'warning',
         text: t.t(`fleet.change.pending.${change.action}`, { id: change.id }),
       },
+      details: change.entry ? packageDetails(t, change.entry) : [],
       facts: [
         ...(change.entry ? packageFacts(t, change.entry, change.product) : []),
         {
@@ -131,6 +134,14 @@ export function packagesCard(
   };
 }
 
+/** Source and hash in full (a FactSet would cut them): what an admin compares with the vendor's. */
+function packageDetails(t: Translator, entry: { source: string; sha256: string }): Fact[] {
+  return [
+    { title: t.t('fleet.fact.source'), value: entry.source },
+    { title: 'SHA-256', value: entry.sha256 },
+  ];
+}
+
 function packageFacts(
   t: Translator,
   entry: { fileName: string; source: string; sha256: string; version: string } & Partial<CatalogPackage>,
@@ -139,8 +150,6 @@ function packageFacts(
   const facts: Fact[] = [
     { title: t.t('card.fact.product'), value: product },
     { title: t.t('fleet.fact.file'), value: entry.fileName },
-    { title: t.t('fleet.fact.source'), value: entry.source },
-    { title: 'SHA-256', value: entry.sha256 },
   ];
   if (entry.addedBy && entry.addedAt)
     facts.push({
@@ -205,6 +214,7 @@ export function packageChangeCard(
       ? t.t('fleet.change.note', { expires: t.formatDateTime(change.expiresAt, options.timeZone) })
       : '',
     facts,
+    details: change.entry ? packageDetails(t, change.entry) : [],
     changeId: change.id,
     showApproval: open && (options.showApproval ?? true),
     labels: { approve: t.t('fleet.change.approve'), reject: t.t('fleet.change.reject') },

@@ -203,7 +203,9 @@ export type StatusCardModel = ListCardModel;
 export type HistoryCardModel = ListCardModel & { prediction: string };
 export type RunnersCardModel = ListCardModel;
 export type VersionsCardModel = ListCardModel;
-export type PackagesCardModel = ListCardModel;
+/** A catalog entry: `details` (source, hash) are shown in full, apart from the facts. */
+export type PackageItemModel = ListItemModel & { details: Fact[] };
+export type PackagesCardModel = Omit<ListCardModel, 'items'> & { items: PackageItemModel[] };
 
 /** A proposed package catalog change waiting for (or done with) approvals. */
 export interface PackageChangeCardModel {
@@ -212,6 +214,8 @@ export interface PackageChangeCardModel {
   status: StatusModel;
   note: string;
   facts: Fact[];
+  /** Source and hash, in full. */
+  details: Fact[];
   changeId: number;
   showApproval: boolean;
   labels: { approve: string; reject: string };
