@@ -30,6 +30,19 @@ const STANDING_LOOK: Readonly<Record<FleetRow['standing'], Omit<StatusModel, 'te
   unknown: { icon: '❔', color: 'default' },
 };
 
+/**
+ * Rows one versions card shows. A Teams card holds about 28 KB; each row is roughly 400 bytes,
+ * so a larger fleet shows the servers that need attention first and says how many are left out.
+ */
+export const VERSIONS_CARD_ROWS = 40;
+
+const STANDING_ORDER: Readonly<Record<FleetRow['standing'], number>> = {
+  behind: 0,
+  unknown: 1,
+  ahead: 2,
+  current: 3,
+};
+
 /** `versions`: every server with what it runs, what the catalog offers and its last run. */
 export function versionsCard(
   rows: readonly FleetRow[],
@@ -37,7 +50,16 @@ export function versionsCard(
   options: CardOptions = {},
 ): VersionsCardModel {
   const unknown = t.t('card.runners.unknown');
-  const items = [...rows]
+  const shown =
+    rows.length <= VERSIONS_CARD_ROWS
+      ? [...rows]
+      : [...rows]
+          .sort(
+            (a, b) =>
+              STANDING_ORDER[a.standing] - STANDING_ORDER[b.standing] || a.server.localeCompare(b.server),
+          )
+          .slice(0, VERSIONS_CARD_ROWS);
+  const items = shown
     .sort((a, b) => a.server.localeCompare(b.server))
     .map((row): ListItemModel => {
       const target = row.target
@@ -78,7 +100,11 @@ export function versionsCard(
     summary:
       items.length === 0
         ? t.t('runners.none')
-        : `${t.plural('card.runners.count', items.length)} · ${t.plural('fleet.behind', behind)}`,
+        : [
+            t.plural('card.runners.count', rows.length),
+            t.plural('fleet.behind', behind),
+            ...(rows.length > items.length ? [t.t('fleet.versions.more', { shown: items.length })] : []),
+          ].join(' · '),
     items,
   };
 }

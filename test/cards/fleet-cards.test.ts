@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { VERSIONS_CARD_ROWS } from '../../src/cards/fleet.js';
 import {
   createViews,
   packageChangeCard,
@@ -146,5 +147,30 @@ describe('runners card with server facts', () => {
     );
     expect(german).toContain('41,5 GB');
     expect(german).toContain('Neustart ausstehend');
+  });
+});
+
+describe('versions card for a large fleet', () => {
+  it('stays within a Teams card: those behind or unknown first, and says how many are shown', () => {
+    const many = Array.from({ length: VERSIONS_CARD_ROWS + 25 }, (_, i) =>
+      fleetRow(
+        {
+          ...RUNNERS_WITH_FACTS[0]!,
+          server: `be${String(i).padStart(3, '0')}`,
+          facts: { ...FACTS, installedVersion: i % 3 === 0 ? '7.0.2046.385' : '7.0.2046.530' },
+        },
+        CATALOG,
+        null,
+      ),
+    );
+    const model = versionsCard(many, t);
+    expect(model.items).toHaveLength(VERSIONS_CARD_ROWS);
+    const behind = many.filter((row) => row.standing === 'behind').map((row) => row.server);
+    expect(model.items.map((i) => i.heading)).toEqual(expect.arrayContaining(behind));
+    expect(model.summary).toBe(
+      `${many.length} runners registered · ${behind.length} behind · showing ${VERSIONS_CARD_ROWS}: those behind or unknown first`,
+    );
+    const bytes = JSON.stringify(createViews({}).versions(many, t).content).length;
+    expect(bytes).toBeLessThan(28_000);
   });
 });
