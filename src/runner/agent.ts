@@ -308,6 +308,8 @@ export class RunnerAgent {
         failures = 0;
       } catch (error) {
         this.#callFailed('heartbeat', error, ++failures);
+        // The bot may come back with another store (restored, or new): tell it the facts again.
+        this.#factsSent = null;
       }
       await this.#beatWake.wait(this.#heartbeatMs);
     }
