@@ -27,8 +27,12 @@ function scenarios(engine: LabEngine, runTimeoutMs: number): void {
   let h: BotHarness;
 
   beforeAll(async () => {
-    // Facts read often: the tests change a server's conditions and wait for the bot to know.
-    h = await startBotHarness({}, { engine, specs: [...LAB_FLEET, BACKEND02], factsIntervalMs: 300 });
+    // Facts read often (a runner reads them between long polls, so those are short too): the
+    // tests change a server's conditions and wait for the bot to know.
+    h = await startBotHarness(
+      { PATCHBOT_LONG_POLL_SECONDS: '2' },
+      { engine, specs: [...LAB_FLEET, BACKEND02], factsIntervalMs: 300 },
+    );
     // As lab mode does at start: the lab runners have no package of their own.
     await seedLabCatalog(h.app.store);
   }, 120_000);
@@ -49,7 +53,7 @@ function scenarios(engine: LabEngine, runTimeoutMs: number): void {
         const facts = h.app.store.getRunner(`rn-lab-${name}`)?.facts;
         return facts ? factsSay(facts) : false;
       },
-      30_000,
+      60_000,
       `the facts of ${name} to show the change`,
     );
   }
