@@ -93,7 +93,10 @@ export interface RunnerInfo {
 
 export interface Heartbeat {
   info: RunnerInfo;
-  /** Sent when they changed since the last heartbeat the bot answered (and on the first one). */
+  /**
+   * Sent when they changed since the last heartbeat the bot answered (and on the first one), and
+   * again every minute unchanged, so a bot back with a new or restored store learns them soon.
+   */
   facts?: ServerFacts;
   /** The run the runner is executing, if any. */
   runId: number | null;

@@ -40,6 +40,11 @@ export interface RunnerAgentOptions {
    */
   facts?: FactsSource;
   factsIntervalMs?: number;
+  /**
+   * Unchanged facts are sent again after this long (default 60 s), so a bot that came back with
+   * another store (new, or restored from a backup) learns them soon without asking.
+   */
+  factsResendMs?: number;
   now?: () => Date;
 }
 
@@ -82,8 +87,9 @@ export class RunnerAgent {
   /** Facts are read before the next poll: at start, and after a job ran. */
   #factsDue = true;
   #factsReadAt = 0;
-  /** The facts (without readAt) the bot last acknowledged in a heartbeat answer. */
+  /** The facts (without readAt) the bot last acknowledged in a heartbeat answer, and when. */
   #factsSent: string | null = null;
+  #factsSentAt = 0;
 
   constructor(options: RunnerAgentOptions) {
     this.#o = options;
@@ -292,15 +298,19 @@ export class RunnerAgent {
       const held = this.#held;
       const facts = this.#o.facts?.latest ?? null;
       const factsKey = facts ? JSON.stringify({ ...facts, readAt: null }) : null;
+      const resendDue = Date.now() - this.#factsSentAt >= (this.#o.factsResendMs ?? 60_000);
       const beat: Heartbeat = {
         info: this.#o.info,
-        ...(facts && factsKey !== this.#factsSent ? { facts } : {}),
+        ...(facts && (factsKey !== this.#factsSent || resendDue) ? { facts } : {}),
         runId: held?.runId ?? null,
         stepId: held?.stepId ?? null,
       };
       try {
         this.#noteCancels(await this.#o.client.heartbeat(beat, this.#loopsAbort.signal));
-        if (beat.facts) this.#factsSent = factsKey;
+        if (beat.facts) {
+          this.#factsSent = factsKey;
+          this.#factsSentAt = Date.now();
+        }
         if (failures > 0) {
           this.#log.info('the bot answers again');
           this.#deliveryWake.wake();

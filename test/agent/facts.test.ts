@@ -29,7 +29,7 @@ afterEach(async () => {
 });
 
 /** The real reader on the lab server, counting its reads and whether a job was running at each. */
-async function setUp(factsIntervalMs?: number) {
+async function setUp(factsIntervalMs?: number, factsResendMs?: number) {
   const dir = await tempDir();
   const backend = new AgentTestBackend();
   const bot = await startBot(backend);
@@ -59,11 +59,15 @@ async function setUp(factsIntervalMs?: number) {
     botUrl: bot.url,
     lab,
     journalFile: join(dir, 'journal.json'),
-    agent: { facts, ...(factsIntervalMs === undefined ? {} : { factsIntervalMs }) },
+    agent: {
+      facts,
+      ...(factsIntervalMs === undefined ? {} : { factsIntervalMs }),
+      ...(factsResendMs === undefined ? {} : { factsResendMs }),
+    },
   });
   agent = running.agent;
   agents.push(running);
-  return { backend, lab, reads, ...running };
+  return { backend, bot, lab, reads, ...running };
 }
 
 const withFacts = (backend: AgentTestBackend): ServerFacts[] =>
@@ -99,5 +103,16 @@ describe('server facts in heartbeats', () => {
     const seen = backend.beats.length;
     await waitFor(() => backend.beats.length >= seen + 2);
     expect(withFacts(backend)).toHaveLength(1);
+  });
+
+  it('sends unchanged facts again after factsResendMs, so a bot back with another store learns them', async () => {
+    const { backend, bot } = await setUp(undefined, 500);
+    await waitFor(() => withFacts(backend)[0]);
+    await bot.close();
+    bots.splice(bots.indexOf(bot), 1);
+    const fresh = new AgentTestBackend();
+    bots.push(await startBot(fresh, bot.port));
+    const again = await waitFor(() => withFacts(fresh)[0], 25_000);
+    expect(again.product).toBe('sfb2019');
   });
 });
