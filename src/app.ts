@@ -72,7 +72,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     policy: config.policy,
     packageChanges,
   });
-  const packageCards = new PackageCardActions(packageChanges, views, store, () => notifier?.kick());
+  const packageCards = new PackageCardActions(packageChanges, views, store, () => notifier?.kick(), now);
   const cardActions = new CardActions(runs, views, packageCards);
 
   const rememberCard = async (item: OutboxItem, activityId: string | undefined) => {

@@ -23,6 +23,7 @@ export class PackageCardActions {
     private readonly store: Store,
     /** Wakes the notifier once a card update is queued. */
     private readonly kick: () => void = () => undefined,
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
   /**
@@ -54,7 +55,7 @@ export class PackageCardActions {
     const actor = { person: action.user, conversationId: action.conversationId };
     if (id === null) {
       await this.store.appendAudit({
-        at: new Date().toISOString(),
+        at: this.now().toISOString(),
         action: 'refuse',
         actor: personRef(action.user),
         conversationId: action.conversationId,
