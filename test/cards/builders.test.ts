@@ -19,6 +19,7 @@ import {
   awaitingRun,
   baseRun,
   failedRun,
+  installIndex,
   mustPlan,
   nowAt,
   RUNNERS,
@@ -72,11 +73,12 @@ describe('plan card', () => {
       plan.steps.map((s) => String(s.index)),
     );
     expect(model.downtime.window).toBe(
-      'Services are down from step 10 to step 19. Everything before step 10 happens while the server is still in service.',
+      'Services are down from step 12 to step 21. Everything before step 12 happens while the server is still in service.',
     );
     const markers = model.phases.flatMap((p) => p.steps).filter((s) => s.marker !== '');
-    expect(markers.map((s) => s.number)).toEqual(['10', '19']);
-    expect(model.phases[0]?.steps[6]?.title).toBe('Open the Skype for Business Server Management Shell');
+    expect(markers.map((s) => s.number)).toEqual(['12', '21']);
+    const open = plan.steps.findIndex((s) => s.id === 'shell.open');
+    expect(model.phases[0]?.steps[open]?.title).toBe('Open the Skype for Business Server Management Shell');
   });
 
   it('names the Lync shell for Lync Server 2013', () => {
@@ -110,7 +112,7 @@ const PROFILE_LYNC = {
 describe('progress card', () => {
   it('shows step n of N, the running step and the downtime clock', () => {
     const model = progressCard(runningRun(plan), nowAt(19), t);
-    expect(model.position).toBe('Step 13 of 20: Install the cumulative update');
+    expect(model.position).toBe('Step 15 of 22: Install the cumulative update');
     expect(model.downtime).toEqual({
       label: 'Downtime',
       value: '5 min, still down',
@@ -119,8 +121,8 @@ describe('progress card', () => {
     });
     const steps = model.phases.flatMap((p) => p.steps);
     expect(steps[0]).toEqual({ icon: '✅', number: '1', title: expect.any(String), detail: '1 min' });
-    expect(steps[12]).toMatchObject({ icon: '🔄', detail: '2 min' });
-    expect(steps[13]).toMatchObject({ icon: '⬜', detail: '' });
+    expect(steps[14]).toMatchObject({ icon: '🔄', detail: '2 min' });
+    expect(steps[15]).toMatchObject({ icon: '⬜', detail: '' });
     expect(model.facts).toContainEqual({ title: 'Elapsed', value: '14 min' });
   });
 
@@ -134,13 +136,13 @@ describe('progress card', () => {
   it('reports the finished downtime against the line', () => {
     const model = progressCard(succeededRun(plan), nowAt(60), t);
     expect(model.downtime.value).toBe('10 min, under the 30-minute line');
-    expect(model.position).toBe('20 of 20 steps done');
+    expect(model.position).toBe('22 of 22 steps done');
   });
 });
 
 describe('step result and failure cards', () => {
   const failed = failedRun(plan);
-  const step = failed.steps[12]!;
+  const step = failed.steps[installIndex(plan)]!;
 
   it('puts the output excerpt in monospace lines', () => {
     const model = stepResultCard(failed, step, t);
@@ -214,7 +216,7 @@ describe('summary card', () => {
         { title: 'Approved by', value: 'Bob Approver' },
       ]),
     );
-    expect(model.steps).toBe('20 steps succeeded');
+    expect(model.steps).toBe('22 steps succeeded');
   });
 
   it('says a run that never started did not touch the server', () => {

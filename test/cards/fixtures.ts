@@ -89,11 +89,16 @@ export function finishedSteps(plan: Plan, count: number, startMinute: number): S
 
 const APPROVED = { by: BOB, decision: 'approved', at: at(3), reason: 'CHG-4711 approved by CAB' } as const;
 
-/** The run halfway through its downtime: 12 steps done, the installer running. */
+/** Where the installer is in the plan (the catalog decides; the fixtures follow it). */
+export const installIndex = (plan: Plan) => plan.steps.findIndex((s) => s.id === 'update.install');
+
+/** The run halfway through its downtime: every step before the installer done, the installer running. */
 export function runningRun(plan: Plan = mustPlan()): RunRecord {
-  const steps = finishedSteps(plan, 12, 5);
-  const install = plan.steps[12]!;
-  steps.push({ stepId: install.id, index: 12, status: 'running', attempt: 1, startedAt: at(17) });
+  const i = installIndex(plan);
+  // One minute per step, timed so that the services stop at minute 14 and the installer starts at 17.
+  const steps = finishedSteps(plan, i, 17 - i);
+  const install = plan.steps[i]!;
+  steps.push({ stepId: install.id, index: i, status: 'running', attempt: 1, startedAt: at(17) });
   return baseRun(plan, {
     status: 'running',
     decisions: [APPROVED],
@@ -106,9 +111,10 @@ export function runningRun(plan: Plan = mustPlan()): RunRecord {
 /** The installer (not retry-safe) failed with exit code 1603, services down. */
 export function failedRun(plan: Plan = mustPlan()): RunRecord {
   const run = runningRun(plan);
-  const install = run.steps[12]!;
+  const i = installIndex(plan);
+  const install = run.steps[i]!;
   run.status = 'failed';
-  run.steps[12] = {
+  run.steps[i] = {
     ...install,
     status: 'failed',
     endedAt: at(21),

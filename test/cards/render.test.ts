@@ -58,18 +58,18 @@ describe.each(SUPPORTED_LOCALES.filter((l) => l !== 'en-US'))('cards in %s', (lo
 
 describe.each(Object.entries(REQUESTS))('plan card for the %s variant', (variant, request) => {
   const command = {
-    standard: 'Install-CsDatabase -Update -LocalDatabases',
-    enterprise: "Install-CsDatabase -Update -ConfiguredDatabases -SqlServerFqdn 'sql01.contoso.local'",
+    standard: 'Update-PatchBotDatabase -Variant standard',
+    enterprise: "Update-PatchBotDatabase -Variant enterprise -SqlServerFqdn 'sql01.contoso.local'",
     'enterprise-collocated':
-      "Install-CsDatabase -Update -ConfiguredDatabases -SqlServerFqdn 'sql01.contoso.local' -ExcludeCollocatedStores",
+      "Update-PatchBotDatabase -Variant enterprise-collocated -SqlServerFqdn 'sql01.contoso.local'",
   }[variant];
 
-  it.each(SUPPORTED_LOCALES)('shows the right Install-CsDatabase command in %s', (locale) => {
+  it.each(SUPPORTED_LOCALES)('shows the right database update command in %s', (locale) => {
     const t = createTranslator(locale);
     const card = render('plan', modelsFor(mustPlan(request), t).plan);
     const texts = visibleText(card);
     expect(validateCard(card)).toEqual([]);
-    expect(texts.filter((s) => s.startsWith('Install-CsDatabase -'))).toEqual([command]);
+    expect(texts.filter((s) => s.startsWith('Update-PatchBotDatabase -'))).toEqual([command]);
     expect(texts).toContain(t.t(`variant.${variant}`));
   });
 });

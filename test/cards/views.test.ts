@@ -50,7 +50,7 @@ describe('createViews', () => {
 
   it('shows progress once the run is under way, and the plan state for one that never started', () => {
     const running = views.runCard(runningRun(plan), t).content;
-    expect(visibleText(running)).toContain('Step 13 of 20: Install the cumulative update');
+    expect(visibleText(running)).toContain('Step 15 of 22: Install the cumulative update');
     const rejected = views.runCard(baseRun(plan, { status: 'rejected', endedAt: at(3) }), t).content;
     expect(visibleText(rejected)).toContain('⛔ Rejected');
     expect(verbs(rejected)).toEqual([]);
