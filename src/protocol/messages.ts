@@ -41,7 +41,8 @@ export interface Job {
   /**
    * The package from the bot's catalog. The runner accepts it only from a source prefix in its own
    * config, and, when it has a local override package, only if it is that one. Absent from bots
-   * older than the catalog: the runner then plans with its own configured package.
+   * older than the catalog (and from runs they stored): the runner then plans with its local
+   * override package, and declines the job ('package-missing') when it has none.
    */
   package?: UpdatePackage;
 }
