@@ -69,8 +69,9 @@ export const deDE: Catalog = {
   'step.precheck.shells': 'Prüfen, dass keine andere {shell} geöffnet ist',
   'step.precheck.shells.why':
     'Eine andere Sitzung, die das Modul geladen hat, kann den Installer am Ersetzen von Dateien hindern.',
-  'step.precheck.version': 'Installierte Version festhalten',
-  'step.precheck.version.why': 'Die Zusammenfassung vergleicht sie mit der Version nach dem Update.',
+  'step.precheck.version': 'Installierte Version mit dem Paket vergleichen',
+  'step.precheck.version.why':
+    'Listet jede Komponente mit ihrer Version; hält vor der Ausfallzeit an, wenn nichts zu installieren ist oder das Paket älter ist. Die Zusammenfassung vergleicht sie mit der Version nach dem Update.',
   'step.services.stop': '{product}-Dienste beenden',
   'step.services.stop.why': 'Hier beginnt die Ausfallzeit: Der Server bedient keine Benutzer mehr.',
   'step.iis.stop': 'WWW-Dienst (IIS) beenden',

@@ -70,8 +70,9 @@ export const enUS = {
   'step.precheck.shells': 'Check that no other {shell} is open',
   'step.precheck.shells.why':
     'Another session holding the module can keep the installer from replacing files.',
-  'step.precheck.version': 'Record the installed version',
-  'step.precheck.version.why': 'The summary compares it with the version after the update.',
+  'step.precheck.version': 'Compare the installed version with the package',
+  'step.precheck.version.why':
+    'Lists every component and its version; stops before downtime when there is nothing to install or the package is older. The summary compares it with the version after the update.',
   'step.services.stop': 'Stop the {product} services',
   'step.services.stop.why': 'Downtime starts here: the server stops serving users.',
   'step.iis.stop': 'Stop the World Wide Web service (IIS)',

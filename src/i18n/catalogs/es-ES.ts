@@ -68,8 +68,9 @@ export const esES: Catalog = {
   'step.precheck.shells': 'Comprobar que no hay otro {shell} abierto',
   'step.precheck.shells.why':
     'Otra sesión con el módulo cargado puede impedir que el instalador reemplace archivos.',
-  'step.precheck.version': 'Anotar la versión instalada',
-  'step.precheck.version.why': 'El resumen la compara con la versión posterior a la actualización.',
+  'step.precheck.version': 'Comparar la versión instalada con el paquete',
+  'step.precheck.version.why':
+    'Enumera cada componente con su versión; se detiene antes de la inactividad si no hay nada que instalar o el paquete es más antiguo. El resumen la compara con la versión posterior a la actualización.',
   'step.services.stop': 'Detener los servicios de {product}',
   'step.services.stop.why': 'Aquí empieza la interrupción: el servidor deja de atender a los usuarios.',
   'step.iis.stop': 'Detener el servicio World Wide Web (IIS)',

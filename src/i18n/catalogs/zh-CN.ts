@@ -64,8 +64,9 @@ export const zhCN: Catalog = {
   'step.shell.open.why': '加载后续步骤要用的 Cs cmdlet。',
   'step.precheck.shells': '检查没有打开其他 {shell}',
   'step.precheck.shells.why': '其他加载了该模块的会话可能阻止安装程序替换文件。',
-  'step.precheck.version': '记录当前安装的版本',
-  'step.precheck.version.why': '摘要会把它与更新后的版本进行对比。',
+  'step.precheck.version': '将已安装版本与更新包比较',
+  'step.precheck.version.why':
+    '列出每个组件及其版本；如果没有需要安装的内容或更新包版本更旧，则在停机前停止。摘要会把它与更新后的版本进行对比。',
   'step.services.stop': '停止 {product} 服务',
   'step.services.stop.why': '停机从这里开始：服务器不再为用户提供服务。',
   'step.iis.stop': '停止万维网服务（IIS）',
