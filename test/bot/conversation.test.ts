@@ -29,8 +29,8 @@ describe('update in a channel, end to end over HTTP', () => {
     const plan = cardOf(planMessage.activity)!;
     const text = cardText(plan);
     expect(text).toContain('backend01');
-    expect(text).toContain('Stop-CsWindowsService');
-    expect(text).toContain('Install-CsDatabase -Update -LocalDatabases');
+    expect(text).toContain('Stop-PatchBotCsServices');
+    expect(text).toContain('Update-PatchBotDatabase -Variant standard');
     expect(text).toContain('SkypeServerUpdateInstaller.exe');
     const confirm = cardActions(plan).find((a) => a.verb === 'plan.confirm');
     expect(confirm).toBeDefined();
@@ -98,7 +98,7 @@ describe('update in a channel, end to end over HTTP', () => {
     expect(messages.filter((m) => !cardOf(m.activity))).toEqual([]);
     const plan = cardOf(messages.find((m) => cardOf(m.activity))!.activity);
     expect(cardText(plan)).toContain(
-      "Install-CsDatabase -Update -ConfiguredDatabases -SqlServerFqdn 'sql01.contoso.local'",
+      "Update-PatchBotDatabase -Variant enterprise -SqlServerFqdn 'sql01.contoso.local'",
     );
   });
 
@@ -138,7 +138,7 @@ describe('update in a channel, end to end over HTTP', () => {
       'preview',
     );
     const card = cardOf(message.activity);
-    expect(cardText(card)).toContain('-ExcludeCollocatedStores');
+    expect(cardText(card)).toContain('Update-PatchBotDatabase -Variant enterprise-collocated');
     expect(cardText(card)).toContain('LyncServerUpdateInstaller.exe');
     expect(cardActions(card)).toEqual([]);
     expect(h.app.store.liveRuns().length).toBe(runsBefore);

@@ -53,8 +53,8 @@ describe('the patch bot in the Agents Playground', () => {
     expect(planText).toContain(cardTitle);
     for (const title of expectedStepTitles(run.plan, 'en-US')) expect(planText).toContain(title);
     for (const command of planCommands(run.plan)) expect(planText).toContain(command);
-    expect(planText).toContain('Stop-CsWindowsService');
-    expect(planText).toContain('Install-CsDatabase -Update -LocalDatabases');
+    expect(planText).toContain('Stop-PatchBotCsServices');
+    expect(planText).toContain('Update-PatchBotDatabase -Variant standard');
     expect(await ui.readFacts(planCard)).toContainEqual({
       title: en.t('card.fact.steps'),
       value: String(run.plan.steps.length),
@@ -129,7 +129,7 @@ describe('the patch bot in the Agents Playground', () => {
     expect(run).toMatchObject({ server: 'be01', status: 'planned' });
     const planText = await planCard.innerText();
     expect(planText).toContain(
-      "Install-CsDatabase -Update -ConfiguredDatabases -SqlServerFqdn 'sql01.contoso.local'",
+      "Update-PatchBotDatabase -Variant enterprise -SqlServerFqdn 'sql01.contoso.local'",
     );
     for (const command of planCommands(run.plan)) expect(planText).toContain(command);
     expect(await ui.readFacts(planCard)).toContainEqual({
