@@ -40,6 +40,10 @@ export interface PlanStepModel {
   why: string;
   /** '' for a step that sends nothing to PowerShell. */
   command: string;
+  /** The Microsoft command the wrapper runs (PlanStep.underlying), '' when there is none. */
+  underlying: string;
+  /** The localized label before it ("runs:"). */
+  underlyingLabel: string;
   /** '' or "Downtime starts here" / "... ends ...". */
   marker: string;
 }

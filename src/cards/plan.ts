@@ -152,6 +152,8 @@ function planPhases(plan: Plan, t: Translator): PlanCardModel['phases'] {
     title: stepTitle(t, step.id, plan.product),
     why: stepWhy(t, step.id, plan.product),
     command: step.command,
+    underlying: step.underlying ?? '',
+    underlyingLabel: step.underlying ? t.t('card.plan.runs') : '',
     marker:
       step.id === plan.downtimeStartsAt
         ? t.t('card.downtime.starts')

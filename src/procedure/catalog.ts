@@ -34,10 +34,21 @@ export interface StepDefinition {
   /** The step's time limit; a function when it grows with the request (graceful drain). */
   timeoutMs: number | ((ctx: StepContext) => number);
   render(ctx: StepContext): string;
+  /**
+   * The Microsoft cmdlet or native command the step's wrapper runs on the server, as an admin
+   * would type it (the reference article's line where there is one), for the plan card. Display
+   * only: the runner compares step ids, never this.
+   */
+  underlying?(ctx: StepContext): string;
 }
 
-/** How long `graceful` lets calls and conferences drain before the services are stopped anyway. */
-export const GRACEFUL_DRAIN_MINUTES = 30;
+/**
+ * How long `graceful` lets calls and conferences drain before the services are stopped anyway.
+ * The drain counts as downtime (the first Stop-CsWindowsService starts the clock), and the whole
+ * downtime must stay under 30 minutes or users fall into resiliency mode: 10 leaves the rest of
+ * the procedure (installer, database update, start) room within those 30 minutes.
+ */
+export const GRACEFUL_DRAIN_MINUTES = 10;
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -55,6 +66,20 @@ function servicesStop(c: StepContext): string {
   return c.graceful
     ? `Stop-PatchBotCsServices -Graceful -TimeoutMinutes ${GRACEFUL_DRAIN_MINUTES}`
     : 'Stop-PatchBotCsServices';
+}
+
+/** What `Get-PatchBotPatchVersion` reads (Versions.ps1): the cmdlet on SfB, installed programs on Lync 2013. */
+function versionSource(c: StepContext): string {
+  return versionProductName(c.product) === 'Lync2013'
+    ? "Get-ItemProperty 'HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*'"
+    : 'Get-CsServerPatchVersion';
+}
+
+/** The reference article's Install-CsDatabase line for the variant (Database.ps1 adds -Report). */
+export function installCsDatabaseLine(c: Pick<StepContext, 'variant' | 'sqlServerFqdn'>): string {
+  if (c.variant === 'standard') return 'Install-CsDatabase -Update -LocalDatabases';
+  const line = `Install-CsDatabase -Update -ConfiguredDatabases -SqlServerFqdn ${psQuote(c.sqlServerFqdn ?? '')}`;
+  return c.variant === 'enterprise-collocated' ? `${line} -ExcludeCollocatedStores` : line;
 }
 
 function mirrorCheck(c: StepContext): string {
@@ -122,6 +147,7 @@ export const STEP_CATALOG: readonly StepDefinition[] = [
     2 * MINUTE,
     (c) =>
       `Assert-PatchBotVersionGap -Product ${versionProductName(c.product)} -PackageVersion ${psQuote(c.packageVersion)}${c.force ? ' -AllowSameVersion' : ''}`,
+    versionSource,
   ),
   {
     ...step(
@@ -135,14 +161,33 @@ export const STEP_CATALOG: readonly StepDefinition[] = [
     enterpriseOnly: true,
   },
   // Failing the databases over can take a while per database; it all happens before downtime.
-  { ...step('precheck.mirror', 'prestage', null, true, 15 * MINUTE, mirrorCheck), enterpriseOnly: true },
   {
-    ...step('services.stop', 'downtime', 4, true, 15 * MINUTE, servicesStop),
+    ...step('precheck.mirror', 'prestage', null, true, 15 * MINUTE, mirrorCheck, (c) =>
+      c.mirrored
+        ? 'Get-CsDatabaseMirrorState; Invoke-CsDatabaseFailover -NewPrincipal Primary'
+        : 'Get-CsDatabaseMirrorState',
+    ),
+    enterpriseOnly: true,
+  },
+  {
+    // Graceful: Services.ps1 runs Stop-CsWindowsService -Graceful -NoWait and polls; at the limit
+    // a plain Stop-CsWindowsService stops what is left (plain -Graceful would wait without limit).
+    ...step('services.stop', 'downtime', 4, true, 15 * MINUTE, servicesStop, (c) =>
+      c.graceful ? 'Stop-CsWindowsService -Graceful -NoWait' : 'Stop-CsWindowsService',
+    ),
     // The drain limit comes on top of the stop itself, so the downtime budget counts it.
     timeoutMs: (c) => 15 * MINUTE + (c.graceful ? GRACEFUL_DRAIN_MINUTES * MINUTE : 0),
   },
   // Idempotent: an already stopped W3SVC is reported as such, so a retry after a restart passes.
-  step('iis.stop', 'downtime', 5, true, 5 * MINUTE, () => 'Stop-PatchBotIis'),
+  step(
+    'iis.stop',
+    'downtime',
+    5,
+    true,
+    5 * MINUTE,
+    () => 'Stop-PatchBotIis',
+    () => 'net stop w3svc /y',
+  ),
   { ...step('shell.close', 'downtime', 6, true, 30 * SECOND, () => ''), session: 'close-session' },
   {
     ...step(
@@ -153,6 +198,7 @@ export const STEP_CATALOG: readonly StepDefinition[] = [
       45 * MINUTE,
       (c) =>
         `Install-PatchBotUpdate -Installer ${psQuote(`${extractDir(c)}\\${PRODUCTS[c.product].installer}`)} -Module ${moduleOf(c)}`,
+      (c) => `${PRODUCTS[c.product].installer} /silentmode`,
     ),
     session: 'new-session',
   },
@@ -160,9 +206,25 @@ export const STEP_CATALOG: readonly StepDefinition[] = [
     ...step('shell.reopen', 'downtime', 8, true, 5 * MINUTE, (c) => `Import-Module ${moduleOf(c)}`),
     session: 'new-session',
   },
-  step('services.stop-again', 'downtime', 9, true, 15 * MINUTE, () => 'Stop-PatchBotCsServices'),
-  step('iis.start', 'downtime', 10, true, 5 * MINUTE, () => 'Start-PatchBotIis'),
-  step('database.update', 'downtime', 11, false, 20 * MINUTE, databaseUpdate),
+  step(
+    'services.stop-again',
+    'downtime',
+    9,
+    true,
+    15 * MINUTE,
+    () => 'Stop-PatchBotCsServices',
+    () => 'Stop-CsWindowsService',
+  ),
+  step(
+    'iis.start',
+    'downtime',
+    10,
+    true,
+    5 * MINUTE,
+    () => 'Start-PatchBotIis',
+    () => 'net start w3svc',
+  ),
+  step('database.update', 'downtime', 11, false, 20 * MINUTE, databaseUpdate, installCsDatabaseLine),
   step('services.start', 'downtime', null, true, 15 * MINUTE, () => 'Start-CsWindowsService'),
   step('services.verify', 'downtime', null, true, 10 * MINUTE, () => 'Assert-PatchBotCsServicesRunning'),
   step(
@@ -173,6 +235,7 @@ export const STEP_CATALOG: readonly StepDefinition[] = [
     5 * MINUTE,
     (c) =>
       `Assert-PatchBotPatchVersion -Product ${versionProductName(c.product)} -Expected ${psQuote(c.packageVersion)}`,
+    versionSource,
   ),
 ];
 
@@ -183,8 +246,18 @@ function step(
   retrySafe: boolean,
   timeoutMs: number,
   render: (ctx: StepContext) => string,
+  underlying?: (ctx: StepContext) => string,
 ): StepDefinition & { timeoutMs: number } {
-  return { id, phase, articleStep, session: 'run', retrySafe, timeoutMs, render };
+  return {
+    id,
+    phase,
+    articleStep,
+    session: 'run',
+    retrySafe,
+    timeoutMs,
+    render,
+    ...(underlying ? { underlying } : {}),
+  };
 }
 
 export const DOWNTIME_STARTS_AT: StepId = 'services.stop';

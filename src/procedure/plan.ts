@@ -184,6 +184,7 @@ export function planUpdate(request: UpdateRequest, rawProfile: ServerProfile): R
     phase: def.phase,
     titleKey: stepTitleKey(def.id),
     command: def.render(ctx),
+    ...(def.underlying ? { underlying: def.underlying(ctx) } : {}),
     session: def.session,
     retrySafe: def.retrySafe,
     timeoutMs: stepTimeout(def, ctx),

@@ -110,6 +110,11 @@ export interface PlanStep {
   titleKey: string;
   /** The exact command the runner sends to PowerShell ('' for close-session). */
   command: string;
+  /**
+   * The Microsoft cmdlet or native command that `command` runs on the server (the article's line
+   * where there is one), for the plan card; absent for our own checks. Display only.
+   */
+  underlying?: string;
   session: SessionEffect;
   /** May the step be re-run without a human looking at the server first? */
   retrySafe: boolean;

@@ -31,6 +31,10 @@ describe('update in a channel, end to end over HTTP', () => {
     expect(text).toContain('backend01');
     expect(text).toContain('Stop-PatchBotCsServices');
     expect(text).toContain('Update-PatchBotDatabase -Variant standard');
+    // ...and, under our wrappers, the Microsoft commands they run (the article's lines).
+    expect(text).toContain('Stop-CsWindowsService');
+    expect(text).toContain('Install-CsDatabase -Update -LocalDatabases');
+    expect(text).toContain('SkypeServerUpdateInstaller.exe /silentmode');
     expect(text).toContain('SkypeServerUpdateInstaller.exe');
     const confirm = cardActions(plan).find((a) => a.verb === 'plan.confirm');
     expect(confirm).toBeDefined();
@@ -100,6 +104,10 @@ describe('update in a channel, end to end over HTTP', () => {
     expect(cardText(plan)).toContain(
       "Update-PatchBotDatabase -Variant enterprise -SqlServerFqdn 'sql01.contoso.local'",
     );
+    expect(cardText(plan)).toContain(
+      "Install-CsDatabase -Update -ConfiguredDatabases -SqlServerFqdn 'sql01.contoso.local'",
+    );
+    expect(cardText(plan)).not.toContain('-ExcludeCollocatedStores');
   });
 
   it('answers an unknown server and a typo with a clear message and a suggestion', async () => {
@@ -139,6 +147,10 @@ describe('update in a channel, end to end over HTTP', () => {
     );
     const card = cardOf(message.activity);
     expect(cardText(card)).toContain('Update-PatchBotDatabase -Variant enterprise-collocated');
+    // The article's line for a collocated back end, as the wrapper runs it.
+    expect(cardText(card)).toContain(
+      "Install-CsDatabase -Update -ConfiguredDatabases -SqlServerFqdn 'lyncsql01.contoso.local' -ExcludeCollocatedStores",
+    );
     expect(cardText(card)).toContain('LyncServerUpdateInstaller.exe');
     expect(cardActions(card)).toEqual([]);
     expect(h.app.store.liveRuns().length).toBe(runsBefore);

@@ -55,6 +55,9 @@ describe('the patch bot in the Agents Playground', () => {
     for (const command of planCommands(run.plan)) expect(planText).toContain(command);
     expect(planText).toContain('Stop-PatchBotCsServices');
     expect(planText).toContain('Update-PatchBotDatabase -Variant standard');
+    // ...and the Microsoft commands they run, as the article writes them.
+    expect(planText).toContain('Install-CsDatabase -Update -LocalDatabases');
+    expect(planText).toContain('net stop w3svc /y');
     expect(await ui.readFacts(planCard)).toContainEqual({
       title: en.t('card.fact.steps'),
       value: String(run.plan.steps.length),
@@ -130,6 +133,9 @@ describe('the patch bot in the Agents Playground', () => {
     const planText = await planCard.innerText();
     expect(planText).toContain(
       "Update-PatchBotDatabase -Variant enterprise -SqlServerFqdn 'sql01.contoso.local'",
+    );
+    expect(planText).toContain(
+      "Install-CsDatabase -Update -ConfiguredDatabases -SqlServerFqdn 'sql01.contoso.local'",
     );
     for (const command of planCommands(run.plan)) expect(planText).toContain(command);
     expect(await ui.readFacts(planCard)).toContainEqual({

@@ -167,3 +167,48 @@ describe('planUpdate golden plans', () => {
     );
   });
 });
+
+describe('underlying: the Microsoft commands behind our wrappers (display only)', () => {
+  const underlying = (plan: Plan) => Object.fromEntries(plan.steps.map((s) => [s.id, s.underlying]));
+  const base = { server: 'backend01', edition: 'standard' } as const;
+
+  it('standard SfB: the article lines, the installer and Get-CsServerPatchVersion', () => {
+    const u = underlying(mustPlan({ ...base }, 'sfb2019'));
+    expect(u['services.stop']).toBe('Stop-CsWindowsService');
+    expect(u['services.stop-again']).toBe('Stop-CsWindowsService');
+    expect(u['iis.stop']).toBe('net stop w3svc /y');
+    expect(u['iis.start']).toBe('net start w3svc');
+    expect(u['database.update']).toBe('Install-CsDatabase -Update -LocalDatabases');
+    expect(u['update.install']).toBe('SkypeServerUpdateInstaller.exe /silentmode');
+    expect(u['precheck.version']).toBe('Get-CsServerPatchVersion');
+    expect(u['postcheck.version']).toBe('Get-CsServerPatchVersion');
+    // Our own checks have none.
+    expect(u['precheck.role']).toBeUndefined();
+    expect(u['shell.close']).toBeUndefined();
+  });
+
+  it('Enterprise, collocated, mirrored, graceful, Lync 2013', () => {
+    const enterprise = { ...base, edition: 'enterprise', sqlServerFqdn: 'sql01.contoso.local' } as const;
+    const e = underlying(mustPlan({ ...enterprise }, 'sfb2019'));
+    expect(e['database.update']).toBe(
+      "Install-CsDatabase -Update -ConfiguredDatabases -SqlServerFqdn 'sql01.contoso.local'",
+    );
+    expect(e['precheck.mirror']).toBe('Get-CsDatabaseMirrorState');
+    const c = underlying(
+      mustPlan({ ...enterprise, collocated: true, mirrored: true, graceful: true }, 'sfb2019'),
+    );
+    expect(c['database.update']).toBe(
+      "Install-CsDatabase -Update -ConfiguredDatabases -SqlServerFqdn 'sql01.contoso.local' -ExcludeCollocatedStores",
+    );
+    expect(c['precheck.mirror']).toBe(
+      'Get-CsDatabaseMirrorState; Invoke-CsDatabaseFailover -NewPrincipal Primary',
+    );
+    expect(c['services.stop']).toBe('Stop-CsWindowsService -Graceful -NoWait');
+    expect(c['services.stop-again']).toBe('Stop-CsWindowsService');
+    const l = underlying(mustPlan({ ...base }, 'lync2013'));
+    expect(l['update.install']).toBe('LyncServerUpdateInstaller.exe /silentmode');
+    expect(l['postcheck.version']).toBe(
+      "Get-ItemProperty 'HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*'",
+    );
+  });
+});

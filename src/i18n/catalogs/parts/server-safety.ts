@@ -27,6 +27,7 @@ export const serverSafety = catalogPart(
       'Forced: version {version} is installed again although the server already runs it (approvers only).',
     'run.resume.from':
       'Retry resumes at "{step}" (step {index} of {total}), where the server is safe to pick up; every step from there on runs again.',
+    'card.plan.runs': 'runs:',
   },
   {
     'de-DE': {
@@ -54,6 +55,7 @@ export const serverSafety = catalogPart(
         'Erzwungen: Version {version} wird erneut installiert, obwohl der Server sie schon ausführt (nur Genehmigende).',
       'run.resume.from':
         'Der neue Versuch setzt bei „{step}“ an (Schritt {index} von {total}), wo der Server sicher weitermachen kann; jeder Schritt ab dort läuft erneut.',
+      'card.plan.runs': 'führt aus:',
     },
     'es-ES': {
       'step.precheck.powershell': 'Comprobar las versiones de PowerShell y .NET Framework',
@@ -80,6 +82,7 @@ export const serverSafety = catalogPart(
         'Forzado: la versión {version} se vuelve a instalar aunque el servidor ya la ejecuta (solo aprobadores).',
       'run.resume.from':
         'El reintento continúa en «{step}» (paso {index} de {total}), donde el servidor puede retomarse con seguridad; todos los pasos desde ahí se ejecutan de nuevo.',
+      'card.plan.runs': 'ejecuta:',
     },
     'zh-CN': {
       'step.precheck.powershell': '检查 PowerShell 和 .NET Framework 版本',
@@ -104,6 +107,7 @@ export const serverSafety = catalogPart(
       'plan.note.force': '强制：尽管服务器已运行版本 {version}，仍会重新安装（仅限审批人）。',
       'run.resume.from':
         '重试从“{step}”（第 {index} 步，共 {total} 步）继续，服务器可以从这里安全地接着执行；从此处起的每一步都会重新运行。',
+      'card.plan.runs': '实际运行：',
     },
   },
 );
