@@ -1,5 +1,5 @@
 import type { Views } from '../dialogs/views.js';
-import { createTranslator, type Translator } from '../i18n/index.js';
+import { createTranslator, stepTitle, type Translator } from '../i18n/index.js';
 import type { RunChange, RunObserver } from '../runs/service.js';
 import type { OutboxDraft, Store } from '../store/store.js';
 import type { RunRecord } from '../store/types.js';
@@ -69,6 +69,17 @@ export class Presenter implements RunObserver {
         replies.push(card(this.views.failure(run, failed, t)));
       if (['succeeded', 'cancelled', 'aborted'].includes(run.status) && run.startedAt)
         replies.push(card(this.views.summary(run, t)));
+    }
+    if (change.kind === 'resume') {
+      const step = run.plan.steps[change.resumeAt];
+      if (step)
+        replies.push({
+          text: t.t('run.resume.from', {
+            step: stepTitle(t, step.id, run.product),
+            index: step.index,
+            total: run.plan.steps.length,
+          }),
+        });
     }
     if (change.kind === 'downtime-warning') {
       const key = change.minutes >= 30 ? 'bot.warn.downtime30' : 'bot.warn.downtime20';

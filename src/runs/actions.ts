@@ -247,7 +247,12 @@ export async function retryRun(
     attempt: run.attempt,
     checked,
   });
-  await ctx.setStatus(run, 'queued', { endedAt: null, cancelRequested: null });
+  const queued = ctx.changeStatus(run, 'queued', { endedAt: null, cancelRequested: null });
+  // Say so when Retry does not simply run the failed step again (resumeIndex moved the point).
+  await ctx.commit(
+    run,
+    from === failedIndex ? queued : [queued, { kind: 'resume', failedAt: failedIndex, resumeAt: from }],
+  );
   return { ok: true, value: run };
 }
 

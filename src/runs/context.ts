@@ -18,7 +18,12 @@ export type RunChange =
   | { kind: 'decision'; decision: Decision }
   | { kind: 'step'; step: StepRecord }
   | { kind: 'cancel-requested' }
-  | { kind: 'downtime-warning'; minutes: number };
+  | { kind: 'downtime-warning'; minutes: number }
+  /**
+   * Retry picks the run up at `resumeAt` (plan index, 0-based), not at the step that failed
+   * (`failedAt`): resumeIndex moved it (docs/steps.md, "Resume after a failure or a restart").
+   */
+  | { kind: 'resume'; failedAt: number; resumeAt: number };
 
 export interface RunObserver {
   /** Called once the change is on disk, for each change of a commit. */

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTranslator, stepTitle } from '../../src/i18n/index.js';
 import { LAB_FLEET, labServerSpec, type LabEngine, type LabServer } from '../../src/lab/servers.js';
 import type { LabConditions, LabState } from '../../src/lab/state.js';
 import type { RunRecord } from '../../src/store/types.js';
@@ -21,6 +22,7 @@ import { seedLabCatalog } from './lab-catalog.js';
 
 const BACKEND02 = labServerSpec({ server: 'backend02', product: 'sfb2019', edition: 'standard' });
 const LAGGING = 'Skype for Business Server 2019, Front End Server';
+const en = createTranslator('en-US');
 const TERMINAL = ['succeeded', 'failed', 'interrupted', 'cancelled', 'aborted', 'expired'];
 
 function scenarios(engine: LabEngine, runTimeoutMs: number): void {
@@ -156,6 +158,20 @@ function scenarios(engine: LabEngine, runTimeoutMs: number): void {
     const restartSeq = restarted.log.at(-1)?.seq ?? 0;
 
     await retry(conversation);
+    // The thread says where Retry picks the run up: not the installer again, but the shell
+    // reopened after the restart, from where the Cs services are stopped again.
+    const reopen = halted.plan.steps.find((s) => s.id === 'shell.reopen')!;
+    const resumeText = en.t('run.resume.from', {
+      step: stepTitle(en, 'shell.reopen', halted.product),
+      index: reopen.index,
+      total: halted.plan.steps.length,
+    });
+    expect(resumeText).toContain(`step ${reopen.index} of ${halted.plan.steps.length}`);
+    await waitUntil(
+      () => h.connector.messages(conversation.thread).find((m) => m.activity.text === resumeText),
+      15_000,
+      `the reply "${resumeText}"`,
+    );
     const done = await ended(conversation.runId, 2);
     expect(statuses(done)).toEqual(done.plan.steps.map((s) => `${s.id} succeeded`));
 

@@ -136,6 +136,10 @@ describe('Retry resumes where the server is safe to pick up (resumeIndex)', () =
       expect(job?.steps[job.startIndex]).toBe('services.stop');
       const after = setup.store.getRun(setup.run.id)!;
       expect(after.steps[at(after, 'services.stop')]?.status).toBe('pending');
+      // Earlier than the failed step: the change that makes the thread say so (run.resume.from).
+      expect(setup.changes.filter((c) => c.change.kind === 'resume').map((c) => c.change)).toEqual([
+        { kind: 'resume', failedAt: at(after, id), resumeAt: at(after, 'services.stop') },
+      ]);
     },
   );
 
@@ -154,6 +158,8 @@ describe('Retry resumes where the server is safe to pick up (resumeIndex)', () =
     expect((await retryJob(setup, false)).refused).toBe('bot.retry.needs-check');
     const { job } = await retryJob(setup, true);
     expect(job?.steps[job.startIndex]).toBe('update.install');
+    // Resumes at the failed step itself: nothing extra to say.
+    expect(setup.changes.some((c) => c.change.kind === 'resume')).toBe(false);
   });
 
   it('an interrupted services.verify (after the database update) resumes at itself, after the check', async () => {
