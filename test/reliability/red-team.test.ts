@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { checkTracked } from '../../src/admin/dependency-audit.js';
 import { createTranslator } from '../../src/i18n/index.js';
 import { BACKEND01 } from '../../src/lab/servers.js';
+import { setComponentVersion } from '../../src/lab/state.js';
 import { RUNNER_API_PATHS } from '../../src/protocol/validate-messages.js';
 import type { HotState } from '../../src/store/hot-state.js';
 import type { AuditEvent } from '../../src/store/store.js';
@@ -218,6 +219,15 @@ describe('red-team findings of issue 16', () => {
     );
 
     // (9) A fresh data folder while the runner keeps its journal: the new run #1 runs.
+    // By now backend01 runs the catalog's version, so a new run would rightly stop at
+    // precheck.version ("nothing to do"). Put the (simulated) server back on the version it
+    // started with, as an admin restoring it would (as test/bot/lab-rollback.ts does), before the
+    // fresh bot starts and reads its facts: run #1 then has real work to do.
+    const start = server.lab.spec.installedVersion;
+    server.lab.update((state) => {
+      setComponentVersion(state, start);
+      state.databaseVersion = start;
+    });
     await system.killBot();
     const freshDir = join(system.dir, 'data-fresh');
     system.options.env = { ...system.options.env, PATCHBOT_DATA_DIR: freshDir };
