@@ -400,15 +400,24 @@ function Copy-RunnerFiles {
         }
     }
     Copy-Item -LiteralPath (Join-Path $SourcePath 'package.json') -Destination $AppDir -Force
-    # tsc copies no .psm1 files: bring the runner's PowerShell module next to the compiled code.
+    # tsc copies no PowerShell files (npm run build does): make sure the runner's PowerShell module,
+    # PatchBot.psm1 and the folder PatchBot of the parts it dot-sources, is next to the compiled code.
     $module = Join-Path $AppDir 'dist\runner\powershell\PatchBot.psm1'
+    $moduleParts = Join-Path $AppDir 'dist\runner\powershell\PatchBot'
     $moduleSource = Join-Path $SourcePath 'src\runner\powershell\PatchBot.psm1'
-    if (-not (Test-Path -LiteralPath $module)) {
+    $modulePartsSource = Join-Path $SourcePath 'src\runner\powershell\PatchBot'
+    if (-not (Test-Path -LiteralPath $module) -or -not (Test-Path -LiteralPath $moduleParts)) {
         if (-not (Test-Path -LiteralPath $moduleSource)) {
             throw "PatchBot.psm1 is missing from $SourcePath (expected dist\runner\powershell or src\runner\powershell)."
         }
-        New-Item -ItemType Directory -Force -Path (Split-Path -Parent $module) | Out-Null
+        if (-not (Test-Path -LiteralPath $modulePartsSource)) {
+            throw "The folder PatchBot (the parts of PatchBot.psm1) is missing from $SourcePath (expected in dist\runner\powershell or src\runner\powershell)."
+        }
+        New-Item -ItemType Directory -Force -Path $moduleParts | Out-Null
         Copy-Item -LiteralPath $moduleSource -Destination $module -Force
+        Get-ChildItem -LiteralPath $modulePartsSource -Filter '*.ps1' | ForEach-Object {
+            Copy-Item -LiteralPath $_.FullName -Destination (Join-Path $moduleParts $_.Name) -Force
+        }
     }
 }
 

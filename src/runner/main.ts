@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { createLogger, type Logger } from '../log.js';
 import { assembleRunner } from './assemble.js';
 import { loadRunnerConfig, RunnerConfigError, type RunnerConfig } from './config.js';
-import { PATCHBOT_MODULE_PATH } from './shell-config.js';
+import { PATCHBOT_MODULE_PARTS_DIR, PATCHBOT_MODULE_PATH } from './shell-config.js';
 
 /**
  * The runner service on a Lync Server 2013 / Skype for Business Server machine:
@@ -28,6 +28,13 @@ async function main(): Promise<number> {
     logger.fatal(
       { modulePath: PATCHBOT_MODULE_PATH },
       'PatchBot.psm1 is missing next to the runner; reinstall it',
+    );
+    return EXIT_CONFIG;
+  }
+  if (!existsSync(PATCHBOT_MODULE_PARTS_DIR)) {
+    logger.fatal(
+      { modulePartsDir: PATCHBOT_MODULE_PARTS_DIR },
+      'The PatchBot folder (the parts of PatchBot.psm1) is missing next to the runner; reinstall it',
     );
     return EXIT_CONFIG;
   }

@@ -4,6 +4,8 @@ import type { ShellSpec } from './shell.js';
 
 /** The runner's own helper module; every *-PatchBot* command of the catalog lives here. */
 export const PATCHBOT_MODULE_PATH = fileURLToPath(new URL('./powershell/PatchBot.psm1', import.meta.url));
+/** The folder of the files PatchBot.psm1 dot-sources (its functions, by theme); it ships with the module. */
+export const PATCHBOT_MODULE_PARTS_DIR = fileURLToPath(new URL('./powershell/PatchBot/', import.meta.url));
 
 /**
  * Options every session starts with. -NonInteractive makes a would-be prompt fail instead of

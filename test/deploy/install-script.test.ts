@@ -49,6 +49,15 @@ describe('deploy/Install-PatchRunner.ps1', () => {
     expect(text).not.toMatch(/ObjectName', \$Account, \$plain/);
   });
 
+  it("brings the runner's PowerShell module next to the compiled code: PatchBot.psm1 and the folder of its parts", () => {
+    expect(text).toContain("Join-Path $AppDir 'dist\\runner\\powershell\\PatchBot.psm1'");
+    expect(text).toContain("Join-Path $AppDir 'dist\\runner\\powershell\\PatchBot'");
+    expect(text).toContain("Join-Path $SourcePath 'src\\runner\\powershell\\PatchBot'");
+    expect(text).toMatch(
+      /-not \(Test-Path -LiteralPath \$module\) -or -not \(Test-Path -LiteralPath \$moduleParts\)/,
+    );
+  });
+
   it('locks the secret file down to the service account and Administrators', () => {
     expect(text).toMatch(/SetAccessRuleProtection\(\$true, \$false\)/);
     expect(text).toMatch(/S-1-5-32-544/);

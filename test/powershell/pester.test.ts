@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -10,14 +11,23 @@ import { describeOnRealPwsh } from '../support/real-pwsh.js';
 
 /**
  * Runs the Pester suites of PatchBot.psm1 (test/powershell/PatchBot*.Tests.ps1) in the pinned real
- * pwsh, with Pester's code coverage of the module, and fails on anything short of every test
- * passing with at least 90 % of the module's lines run. Pester reports back as a JSON file, so
+ * pwsh, with Pester's code coverage of the module (the entry file and the parts it dot-sources from
+ * PatchBot/), and fails on anything short of every test passing with at least 90 % of the module's
+ * lines run. Pester reports back as a JSON file, so
  * nothing here depends on its console text.
  */
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TESTS_DIR = join(ROOT, 'test/powershell');
 const MODULE = join(ROOT, 'src/runner/powershell/PatchBot.psm1');
+const PARTS_DIR = join(ROOT, 'src/runner/powershell/PatchBot');
+const MODULE_FILES = [
+  MODULE,
+  ...readdirSync(PARTS_DIR)
+    .filter((f) => f.endsWith('.ps1'))
+    .sort()
+    .map((f) => join(PARTS_DIR, f)),
+];
 const MIN_LINE_COVERAGE = 90;
 // Pester with coverage in a fresh pwsh takes ~20 s alone; the machine is shared.
 const PESTER_TIMEOUT_MS = 10 * 60 * 1000;
@@ -39,7 +49,10 @@ interface PesterReport {
     commandsExecuted: number;
     commandPercent: number;
     linesAnalyzed: number;
-    linesMissed: number[];
+    /** `file:line`, the file as Pester reports it (full path). */
+    linesMissed: string[];
+    /** The files Pester analysed. */
+    files: string[];
   };
 }
 
@@ -53,13 +66,15 @@ $config.Run.Path = $files
 $config.Run.PassThru = $true
 $config.Run.Exit = $false
 $config.CodeCoverage.Enabled = $true
-$config.CodeCoverage.Path = @($env:PATCHBOT_PESTER_CODE)
+$config.CodeCoverage.Path = @($env:PATCHBOT_PESTER_CODE -split [System.IO.Path]::PathSeparator)
 $config.CodeCoverage.OutputPath = $env:PATCHBOT_PESTER_COVERAGE_XML
 $config.Output.Verbosity = 'None'
 $run = Invoke-Pester -Configuration $config
 $cc = $run.CodeCoverage
-$executedLines = @($cc.CommandsExecuted | ForEach-Object { $_.Line } | Sort-Object -Unique)
-$missedLines = @($cc.CommandsMissed | ForEach-Object { $_.Line } | Sort-Object -Unique | Where-Object { $executedLines -notcontains $_ })
+# Lines are counted per file: the module's files all have a line 12.
+$executedLines = @($cc.CommandsExecuted | ForEach-Object { "$($_.File):$($_.Line)" } | Sort-Object -Unique)
+$missedLines = @($cc.CommandsMissed | ForEach-Object { "$($_.File):$($_.Line)" } | Sort-Object -Unique | Where-Object { $executedLines -notcontains $_ })
+$coveredFiles = @(@($cc.CommandsExecuted) + @($cc.CommandsMissed) | ForEach-Object { $_.File } | Sort-Object -Unique)
 $report = [ordered]@{
     result = $run.Result
     total = $run.TotalCount
@@ -78,6 +93,7 @@ $report = [ordered]@{
         commandPercent = [double] $cc.CoveragePercent
         linesAnalyzed = $executedLines.Count + $missedLines.Count
         linesMissed = $missedLines
+        files = $coveredFiles
     }
 }
 $report | ConvertTo-Json -Depth 5 | Set-Content -LiteralPath $env:PATCHBOT_PESTER_RESULT -Encoding utf8
@@ -102,7 +118,7 @@ describeOnRealPwsh('Pester: PatchBot.psm1 on real pwsh', (pwsh) => {
             ...process.env,
             PATCHBOT_PESTER_MODULE: PESTER_MODULE_PATH,
             PATCHBOT_PESTER_TESTS: TESTS_DIR,
-            PATCHBOT_PESTER_CODE: MODULE,
+            PATCHBOT_PESTER_CODE: MODULE_FILES.join(delimiter),
             PATCHBOT_PESTER_RESULT: resultFile,
             PATCHBOT_PESTER_COVERAGE_XML: join(dir, 'coverage.xml'),
           },
@@ -121,7 +137,7 @@ describeOnRealPwsh('Pester: PatchBot.psm1 on real pwsh', (pwsh) => {
         `PatchBot.psm1 coverage: ${linePercent.toFixed(1)} % of lines ` +
         `(${cov.linesAnalyzed - cov.linesMissed.length}/${cov.linesAnalyzed}), ` +
         `${cov.commandPercent.toFixed(1)} % of commands (${cov.commandsExecuted}/${cov.commandsAnalyzed})` +
-        `${cov.linesMissed.length > 0 ? `; lines missed: ${cov.linesMissed.join(', ')}` : ''}\n`,
+        `${cov.linesMissed.length > 0 ? `; lines missed: ${cov.linesMissed.map((l) => relative(ROOT, l)).join(', ')}` : ''}\n`,
     );
   }, PESTER_TIMEOUT_MS);
 
@@ -151,6 +167,10 @@ describeOnRealPwsh('Pester: PatchBot.psm1 on real pwsh', (pwsh) => {
     });
     expect(report.passed).toBe(report.total);
     expect(report.result).toBe('Passed');
+  });
+
+  it('measured the coverage of every file of the module', () => {
+    expect([...report.coverage.files].sort()).toEqual([...MODULE_FILES].sort());
   });
 
   it(`covers at least ${MIN_LINE_COVERAGE} % of the module's lines`, () => {

@@ -1,4 +1,5 @@
-import { relative } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, expect, it } from 'vitest';
 import { psQuote } from '../../src/procedure/index.js';
@@ -168,6 +169,13 @@ const QUOTED_VALUES = [
 const quotedLine = (value: string) => `Assert-PatchBotFreeSpace -Path ${psQuote(value)} -MinimumGB 10`;
 
 const MODULE = relative(REPO_ROOT, PATCHBOT_MODULE_PATH);
+/** The module's parts, which PatchBot.psm1 dot-sources from the folder next to it. */
+const PARTS_DIR = join(dirname(PATCHBOT_MODULE_PATH), 'PatchBot');
+const PARTS = readdirSync(PARTS_DIR)
+  .filter((f) => f.endsWith('.ps1'))
+  .sort();
+/** How the entry file dot-sources a part: `. (Join-Path $PSScriptRoot 'PatchBot\Xyz.ps1')`. */
+const DOT_SOURCE = /^\(Join-Path \$PSScriptRoot 'PatchBot\\([A-Za-z]+\.ps1)'\)$/;
 
 describeOnRealPwsh("PowerShell the runner sends, and PatchBot.psm1, read by PowerShell's parser", (pwsh) => {
   let results: Map<string, FloorResult>;
@@ -177,10 +185,16 @@ describeOnRealPwsh("PowerShell the runner sends, and PatchBot.psm1, read by Powe
     return r;
   };
   const parseErrors = (r: FloorResult) => r.findings.filter((f) => f.rule === 'parse-error');
+  const moduleFiles = () => [got('module'), ...PARTS.map((part) => got(`part ${part}`))];
+  // The entry file's dot-sourcing of its parts: the only commands with a computed name.
+  const isDotSource = (c: FloorResult['commands'][number]) =>
+    c.name === null && c.elements.length === 1 && DOT_SOURCE.test(c.elements[0]!.text);
+  const moduleCommands = () => moduleFiles().flatMap((r) => r.commands.filter((c) => !isDotSource(c)));
 
   beforeAll(async () => {
     const inputs: FloorInput[] = [
       { name: 'module', path: MODULE },
+      ...PARTS.map((part) => ({ name: `part ${part}`, path: relative(REPO_ROOT, join(PARTS_DIR, part)) })),
       ...[...distinct, ...sessionLines()].flatMap((command) => [
         { name: `bare ${command}`, text: command },
         { name: `wrapped ${command}`, text: wrapCommand(command, NONCE) },
@@ -242,20 +256,33 @@ describeOnRealPwsh("PowerShell the runner sends, and PatchBot.psm1, read by Powe
     });
   });
 
-  it('PatchBot.psm1 parses cleanly', () => {
-    expect(parseErrors(got('module'))).toEqual([]);
+  it('PatchBot.psm1 and its parts parse cleanly', () => {
+    expect(PARTS.length).toBeGreaterThan(3);
+    for (const file of moduleFiles()) expect(parseErrors(file), file.name).toEqual([]);
   });
 
-  it('PatchBot.psm1 calls only allow-listed commands', () => {
-    const names = [...new Set(got('module').commands.map((c) => c.name ?? '(computed name)'))];
+  it('PatchBot.psm1 dot-sources exactly the files of its PatchBot folder, and defines no function itself', () => {
+    const sourced = got('module')
+      .commands.filter(isDotSource)
+      .map((c) => DOT_SOURCE.exec(c.elements[0]!.text)![1]!);
+    expect([...sourced].sort()).toEqual(PARTS);
+    expect(got('module').functions).toEqual([]);
+    for (const part of PARTS) expect(got(`part ${part}`).commands.filter(isDotSource), part).toEqual([]);
+  });
+
+  it('PatchBot.psm1 calls only allow-listed commands, across all its files', () => {
+    const names = [...new Set(moduleCommands().map((c) => c.name ?? '(computed name)'))];
     expect(names.length).toBeGreaterThan(10);
     expect(names.filter((n) => !MODULE_COMMANDS.has(n))).toEqual([]);
   });
 
   it('PatchBot.psm1 defines and exports exactly the *-PatchBot* functions the catalog and the runner use', () => {
-    const module = got('module');
-    const defined = module.functions.filter((n) => /^[A-Za-z]+-PatchBot[A-Za-z]+$/.test(n)).sort();
-    const exports = module.commands.filter((c) => c.name === 'Export-ModuleMember');
+    const all = moduleFiles().flatMap((r) => r.functions);
+    expect(new Set(all).size).toBe(all.length);
+    const defined = all.filter((n) => /^[A-Za-z]+-PatchBot[A-Za-z]+$/.test(n)).sort();
+    // One Export-ModuleMember list, in the entry file.
+    expect(moduleCommands().filter((c) => c.name === 'Export-ModuleMember')).toHaveLength(1);
+    const exports = got('module').commands.filter((c) => c.name === 'Export-ModuleMember');
     expect(exports).toHaveLength(1);
     const elements = exports[0]!.elements;
     const at = elements.findIndex((e) => e.type === 'CommandParameterAst' && e.value === 'Function');

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import {
   readLabState,
   writeLabState,
@@ -320,6 +321,16 @@ function importPatchBot(session: SessionMemory, path: string): void {
       `Import-Module: the module '${path}' was not loaded because no valid module file was found.`,
       false,
     );
+  }
+  // The real module's functions live in the files it dot-sources (`. (Join-Path $PSScriptRoot
+  // 'PatchBot\Xyz.ps1')`), next to it; as in PowerShell, a missing one fails the import.
+  for (const part of text.matchAll(/^\. \(Join-Path \$PSScriptRoot '([^']+)'\)/gm)) {
+    const partPath = join(dirname(path), ...(part[1] ?? '').split('\\'));
+    try {
+      text += `\n${readFileSync(partPath, 'utf-8')}`;
+    } catch {
+      throw new LabCommandError(`Import-Module: the module '${path}' could not load '${partPath}'.`, false);
+    }
   }
   // The functions the real module defines; a step calling anything else is "not recognized".
   session.patchBotFunctions = new Set(

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { sessionInitCommands } from '../../../src/runner/envelope.js';
 import { OutputLog } from '../../../src/runner/output.js';
 import { buildResult, judge } from '../../../src/runner/results.js';
 import type { Sessions } from '../../../src/runner/sessions.js';
-import { PATCHBOT_MODULE_PATH } from '../../../src/runner/shell-config.js';
+import { PATCHBOT_MODULE_PARTS_DIR, PATCHBOT_MODULE_PATH } from '../../../src/runner/shell-config.js';
 import type { ShellSession } from '../../../src/runner/shell.js';
 import { describeOnRealPwsh } from '../../support/real-pwsh.js';
 import { planFor, removeTempDirs, requestFor, tempDir } from '../support.js';
@@ -49,9 +49,16 @@ describeOnRealPwsh('the envelope on real pwsh, after the runner’s session set-
           "(Get-Module PatchBot).Path; (Get-Command -Module PatchBot -Name '*-PatchBot*' | Sort-Object Name).Name -join ','",
       ),
     );
-    const declared = [
-      ...readFileSync(PATCHBOT_MODULE_PATH, 'utf-8').matchAll(/^function\s+(\w+-PatchBot\w+)/gm),
+    // The module's functions live in the parts it dot-sources from PatchBot/.
+    const moduleText = [
+      PATCHBOT_MODULE_PATH,
+      ...readdirSync(PATCHBOT_MODULE_PARTS_DIR)
+        .filter((f) => f.endsWith('.ps1'))
+        .map((f) => join(PATCHBOT_MODULE_PARTS_DIR, f)),
     ]
+      .map((file) => readFileSync(file, 'utf-8'))
+      .join('\n');
+    const declared = [...moduleText.matchAll(/^function\s+(\w+-PatchBot\w+)/gm)]
       .map((m) => m[1]!)
       .sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' }));
     expect(declared.length).toBeGreaterThan(0);
