@@ -43,6 +43,23 @@ function scenarios(engine: LabEngine, runTimeoutMs: number): void {
   const alex = () => h.teams.user('Alex');
   const lab = (name: string): LabServer => h.fleet.servers.find((s) => s.profile.server === name)!;
 
+  /**
+   * The lab state is one file that the simulated server's own commands also rewrite (read, act,
+   * write), and the runner reads facts between jobs: a change made while such a command runs can be
+   * overwritten by it. Apply the change until it has held for a second.
+   */
+  async function lasting(server: LabServer, change: (s: LabState) => void, holds: (s: LabState) => boolean) {
+    server.update(change);
+    let since = Date.now();
+    while (Date.now() - since < 1000) {
+      await new Promise((r) => setTimeout(r, 100));
+      if (!holds(server.readState())) {
+        server.update(change);
+        since = Date.now();
+      }
+    }
+  }
+
   /** Sets lab conditions and waits until the bot holds the facts the runner read after the change. */
   async function setConditions(
     name: string,
@@ -140,7 +157,11 @@ function scenarios(engine: LabEngine, runTimeoutMs: number): void {
 
   it('an installer answering 3010, a simulated restart and Retry finish the run: database updated, every service running', async () => {
     const server = lab('backend01');
-    server.update((s) => void (s.conditions.installerExitCode = 3010));
+    await lasting(
+      server,
+      (s) => void (s.conditions.installerExitCode = 3010),
+      (s) => s.conditions.installerExitCode === 3010,
+    );
     const conversation = await requestAndConfirm('update backend01 standard');
     const halted = await ended(conversation.runId);
     expect(halted.status).toBe('failed');
@@ -210,7 +231,11 @@ function scenarios(engine: LabEngine, runTimeoutMs: number): void {
     expect(server.readState().conditions.principalOnMirror).toBe(true);
 
     // The mirror can give the principal role back now: Retry fails over, then updates.
-    server.update((s) => void (s.conditions.failoverFails = false));
+    await lasting(
+      server,
+      (s) => void (s.conditions.failoverFails = false),
+      (s) => !s.conditions.failoverFails,
+    );
     await retry(failing);
     const done = await ended(failing.runId, 2);
     expect(statuses(done)).toEqual(done.plan.steps.map((s) => `${s.id} succeeded`));
@@ -232,7 +257,11 @@ function scenarios(engine: LabEngine, runTimeoutMs: number): void {
 
   it('PowerShell 2.0 is refused before downtime; on 4.0 the run finishes', async () => {
     const server = lab('lyncbe01');
-    server.update((s) => void (s.conditions.powershellVersion = '2.0'));
+    await lasting(
+      server,
+      (s) => void (s.conditions.powershellVersion = '2.0'),
+      (s) => s.conditions.powershellVersion === '2.0',
+    );
     const conversation = await requestAndConfirm(
       'update lyncbe01 enterprise sql lyncsql01.contoso.local collocated',
     );
@@ -242,7 +271,11 @@ function scenarios(engine: LabEngine, runTimeoutMs: number): void {
     expect(refused.steps.find((s) => s.stepId === 'precheck.powershell')?.errorExcerpt).toContain('2.0');
     expect(server.readState().downtime).toEqual([]);
 
-    server.update((s) => void (s.conditions.powershellVersion = '4.0'));
+    await lasting(
+      server,
+      (s) => void (s.conditions.powershellVersion = '4.0'),
+      (s) => s.conditions.powershellVersion === '4.0',
+    );
     await retry(conversation);
     const done = await ended(conversation.runId, 2);
     expect(statuses(done)).toEqual(done.plan.steps.map((s) => `${s.id} succeeded`));
@@ -251,7 +284,11 @@ function scenarios(engine: LabEngine, runTimeoutMs: number): void {
 
   it('one lagging component fails the post-check, naming it', async () => {
     const server = lab('backend02');
-    server.update((s) => void (s.conditions.laggingComponent = LAGGING));
+    await lasting(
+      server,
+      (s) => void (s.conditions.laggingComponent = LAGGING),
+      (s) => s.conditions.laggingComponent === LAGGING,
+    );
     const conversation = await requestAndConfirm('update backend02 standard');
     const run = await ended(conversation.runId);
     expect(run.status).toBe('failed');

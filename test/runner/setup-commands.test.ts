@@ -73,7 +73,8 @@ describe('setup commands in a session', () => {
     const firstPid = lab.commandLog().find((r) => r.key === 'Assert-PatchBotNoPendingReboot')?.pid;
     expect(firstPid).toBeDefined();
     // The spare runs the lab's line on its own, before any step needs it.
-    const spareRecord = await waitFor(() => lab.commandLog().find((r) => r.pid !== firstPid));
+    // A spare's start can take long on a loaded machine (the whole suite at once): a bound, not a timing.
+    const spareRecord = await waitFor(() => lab.commandLog().find((r) => r.pid !== firstPid), 60_000);
     const takenAt = new Date().toISOString();
     expect(spareRecord.key).toBe('init.encoding');
     const second = await sessions.execute('Assert-PatchBotCsAdministrator', { ...step, fresh: true });
