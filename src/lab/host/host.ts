@@ -193,8 +193,28 @@ export class LabHost {
     record.result = ok ? 'ok' : 'error';
     record.exitCode = exit;
     trackDowntime(state, servicesWereRunning, record);
+    this.keepOthersRecords(state);
     writeLabState(this.stateFile, state);
     this.emit(out, err, nonce, ok, exit);
+  }
+
+  /**
+   * This process wrote back the state it read when its command began. Meanwhile another lab
+   * process (a spare session starting up) may have logged commands of its own: keep their newest
+   * records and sessions instead of overwriting them, in wall-clock order.
+   */
+  private keepOthersRecords(state: LabState): void {
+    const fresh = readLabState(this.stateFile);
+    const identity = (r: LabCommandRecord) => `${r.pid} ${r.wallStart} ${r.key}`;
+    const theirs = new Map(fresh.log.filter((r) => r.pid !== process.pid).map((r) => [identity(r), r]));
+    if (theirs.size === 0) return;
+    const merged = state.log.filter((r) => r.pid === process.pid || !theirs.has(identity(r)));
+    merged.push(...theirs.values());
+    merged.sort((a, b) => (a.wallStart < b.wallStart ? -1 : a.wallStart > b.wallStart ? 1 : 0));
+    merged.forEach((r, i) => (r.seq = i + 1));
+    state.log = merged;
+    for (const session of fresh.sessions)
+      if (!state.sessions.some((s) => s.pid === session.pid)) state.sessions.push(session);
   }
 
   /**
