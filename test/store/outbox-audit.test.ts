@@ -3,78 +3,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LowdbStore } from '../../src/store/lowdb-store.js';
 import type { AuditEvent } from '../../src/store/store.js';
-import { ALEX, CONVERSATION, tempDataDir } from './support.js';
+import { ALEX, tempDataDir } from './support.js';
 
 const clock = () => new Date('2026-11-23T02:00:00Z');
-
-describe('LowdbStore outbox', () => {
-  it('queues, touches and completes messages, and keeps them across reopen', async () => {
-    const dir = await tempDataDir();
-    const store = await LowdbStore.open(dir, clock);
-    const first = await store.enqueue({
-      conversationId: CONVERSATION,
-      runId: 1,
-      kind: 'send',
-      activity: { text: 'a' },
-    });
-    const second = await store.enqueue({
-      conversationId: CONVERSATION,
-      runId: 1,
-      kind: 'send',
-      activity: { text: 'b' },
-    });
-    expect(first).toMatchObject({ id: 1, attempts: 0, createdAt: '2026-11-23T02:00:00.000Z' });
-    expect(second.id).toBe(2);
-
-    await store.touchOutbox(first.id, 3);
-    await store.completeOutbox(second.id);
-    await store.close();
-
-    const reopened = await LowdbStore.open(dir, clock);
-    expect(reopened.outbox()).toEqual([{ ...first, attempts: 3 }]);
-    const third = await reopened.enqueue({
-      conversationId: CONVERSATION,
-      runId: null,
-      kind: 'send',
-      activity: {},
-    });
-    expect(third.id).toBe(3);
-    await reopened.close();
-  });
-
-  it('lets an update replace an older unsent update of the same message only', async () => {
-    const store = await LowdbStore.open(await tempDataDir(), clock);
-    const base = { conversationId: CONVERSATION, runId: 7 } as const;
-    const send = await store.enqueue({ ...base, kind: 'send', activity: { text: 'step 1 ok' } });
-    await store.enqueue({ ...base, kind: 'update', activityId: 'card-7', activity: { v: 1 } });
-    const otherCard = await store.enqueue({
-      ...base,
-      kind: 'update',
-      activityId: 'card-8',
-      activity: { v: 1 },
-    });
-    const latest = await store.enqueue({ ...base, kind: 'update', activityId: 'card-7', activity: { v: 2 } });
-
-    expect(store.outbox()).toEqual([send, otherCard, latest]);
-    await store.close();
-  });
-
-  it('ignores completing or touching a message that is gone', async () => {
-    const store = await LowdbStore.open(await tempDataDir(), clock);
-    await store.completeOutbox(42);
-    await store.touchOutbox(42, 1);
-    expect(store.outbox()).toEqual([]);
-    await store.close();
-  });
-
-  it('returns a copy of the queue, not the queue itself', async () => {
-    const store = await LowdbStore.open(await tempDataDir(), clock);
-    await store.enqueue({ conversationId: CONVERSATION, runId: null, kind: 'send', activity: {} });
-    store.outbox().pop();
-    expect(store.outbox()).toHaveLength(1);
-    await store.close();
-  });
-});
 
 describe('LowdbStore audit', () => {
   const event = (at: string, action: string, runId?: number): AuditEvent => ({

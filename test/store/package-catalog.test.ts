@@ -101,28 +101,6 @@ describe('package catalog on disk', () => {
     expect(again.getPackageChange(2)).toBeUndefined();
   });
 
-  it('applies a removal and drops decided changes from the file', async () => {
-    const dir = await tempDataDir();
-    const store = await openStore(dir);
-    await store.savePackageChange(change({ status: 'applied' }));
-    const removal = await store.savePackageChange(change({ action: 'remove' }));
-    expect(store.packages()).toHaveLength(1);
-    await store.savePackageChange({ ...removal, status: 'applied' });
-    expect(store.packages()).toEqual([]);
-    expect(store.pendingPackageChanges()).toEqual([]);
-    const rejected = await store.savePackageChange(change());
-    await store.savePackageChange({ ...rejected, status: 'rejected' });
-    expect(store.pendingPackageChanges()).toEqual([]);
-    expect(store.packages()).toEqual([]);
-  });
-
-  it('hands out copies: changing what it returned changes nothing stored', async () => {
-    const store = await openStore(await tempDataDir());
-    await store.savePackageChange(change({ status: 'applied' }));
-    store.packages()[0]!.sha256 = 'tampered';
-    expect(store.packages()[0]!.sha256).toBe(SHA);
-  });
-
   it('stops on a damaged catalog file and leaves it as it was', async () => {
     const dir = await tempDataDir();
     await (await openStore(dir)).close();

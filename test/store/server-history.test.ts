@@ -7,7 +7,6 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { predictedDowntimeFor } from '../../src/fleet/downtime.js';
 import { LowdbStore } from '../../src/store/lowdb-store.js';
-import { SERVER_HISTORY_RUNS } from '../../src/store/server-history.js';
 import { StoreCorruptError } from '../../src/store/store.js';
 import type { RunRecord } from '../../src/store/types.js';
 import { makeRun, tempDataDir } from './support.js';
@@ -38,23 +37,6 @@ function done(id: number, server: string, end: number, down: number | null, over
 }
 
 describe('server history index', () => {
-  it('keeps each server’s newest finished update runs, newest first, without check runs, capped', async () => {
-    const dir = await tempDataDir();
-    const store = await openStore(dir);
-    for (let i = 1; i <= SERVER_HISTORY_RUNS + 5; i++) await store.saveRun(done(i, 'backend01', i, 10));
-    await store.saveRun(done(100, 'backend01', 200, null, { kind: 'check' }));
-    await store.saveRun(done(101, 'be01', 201, 12));
-    const recent = store.recentRuns('backend01');
-    expect(recent).toHaveLength(SERVER_HISTORY_RUNS);
-    expect(recent[0]!.id).toBe(SERVER_HISTORY_RUNS + 5);
-    expect(recent.every((r) => r.server === 'backend01' && r.kind !== 'check')).toBe(true);
-    expect(store.recentRuns('be01').map((r) => r.id)).toEqual([101]);
-    expect(store.recentRuns('nobody')).toEqual([]);
-    // A live run is not in it.
-    await store.saveRun(makeRun(102, { server: 'be01', status: 'running' }));
-    expect(store.recentRuns('be01').map((r) => r.id)).toEqual([101]);
-  });
-
   it('answers from the index alone: the archive is not read', async () => {
     const dir = await tempDataDir();
     const store = await openStore(dir);
