@@ -2,7 +2,7 @@ import type { Logger } from '../log.js';
 import { fail, type DomainError, type PlanStep, type StepId } from '../procedure/index.js';
 import type { Heartbeat, HeartbeatAnswer, Job, RunnerInfo, StepResult } from '../protocol/messages.js';
 import type { ResultAck } from '../protocol/validate-messages.js';
-import { RunnerApiError } from './client.js';
+import { botUnavailable, RunnerApiError } from './client.js';
 import type { RunHooks, RunReport } from './executor.js';
 import type { FactsSource } from './facts.js';
 import { resultKey, type Journal } from './journal.js';
@@ -30,8 +30,13 @@ export interface RunnerAgentOptions {
   logger: Logger;
   /** Time between heartbeats, busy or idle (default 5 s); a job start and each step start beat at once. */
   heartbeatIntervalMs?: number;
-  /** Backoff after a failed poll or delivery: doubles from baseMs up to maxMs (default 1 s to 30 s). */
-  backoff?: { baseMs: number; maxMs: number };
+  /**
+   * Backoff after a failed poll or delivery: doubles from baseMs up to maxMs (default 1 s to 30 s),
+   * and up to unavailableMaxMs (default 4 s) while no bot answers at all (no connection, 502,
+   * 503): that is a bot restarting or a standby taking over, and the run's results should reach
+   * the new leader within seconds of it serving.
+   */
+  backoff?: { baseMs: number; maxMs: number; unavailableMaxMs?: number };
   /** How long stop() waits for the running step to end and for results to be delivered (default 5 s). */
   stopGraceMs?: number;
   /**
@@ -158,8 +163,9 @@ export class RunnerAgent {
         job = await this.#o.client.pollJob(signal);
         failures = 0;
       } catch (error) {
-        this.#callFailed('poll', error, ++failures);
-        await pause(this.#backoff(failures), signal);
+        const retryInMs = this.#backoff(++failures, error);
+        this.#callFailed('poll', error, failures, retryInMs);
+        await pause(retryInMs, signal);
         continue;
       }
       if (!job) {
@@ -341,16 +347,24 @@ export class RunnerAgent {
       if (pending.length === 0) {
         this.#settled.wake();
         await this.#deliveryWake.wait(this.#heartbeatMs);
-      } else if (await this.#deliver(pending)) {
-        failures = 0;
-      } else {
-        await this.#deliveryWake.wait(this.#backoff(++failures));
+        continue;
       }
+      const outcome = await this.#deliver(pending);
+      if (outcome.delivered) {
+        failures = 0;
+        continue;
+      }
+      const retryInMs = this.#backoff(++failures, outcome.failure);
+      if (outcome.failure !== undefined) this.#callFailed('results', outcome.failure, failures, retryInMs);
+      await this.#deliveryWake.wait(retryInMs);
     }
   }
 
-  /** Sends the outbox in order and forgets what the bot acknowledged; false when it must be retried. */
-  async #deliver(pending: StepResult[]): Promise<boolean> {
+  /**
+   * Sends the outbox in order and forgets what the bot acknowledged; not delivered: retry later
+   * (`failure` is the failed call, for the backoff and the log; absent when the journal failed).
+   */
+  async #deliver(pending: StepResult[]): Promise<{ delivered: boolean; failure?: unknown }> {
     let acks: ResultAck[];
     let failure: unknown = null;
     try {
@@ -379,26 +393,37 @@ export class RunnerAgent {
     } catch (error) {
       if (!this.#loopsAbort.signal.aborted)
         this.#log.error({ err: error }, 'could not record acks in the journal');
-      return false;
+      return { delivered: false };
     }
-    if (failure !== null && !refused) this.#callFailed('results', failure, 1);
-    return failure === null || refused !== undefined;
+    return failure === null || refused !== undefined ? { delivered: true } : { delivered: false, failure };
   }
 
-  #callFailed(call: string, error: unknown, failures: number): void {
+  #callFailed(call: string, error: unknown, failures: number, retryInMs?: number): void {
     const kind = error instanceof RunnerApiError ? error.kind : 'error';
     if (kind === 'aborted') return;
-    const fields = { call, kind, failures, reason: error instanceof Error ? error.message : String(error) };
+    const fields = {
+      call,
+      kind,
+      failures,
+      reason: error instanceof Error ? error.message : String(error),
+      ...(retryInMs === undefined ? {} : { retryInMs }),
+    };
     if (kind !== 'unavailable')
       this.#log.error(fields, 'the bot refused a call; check the runner id, secret and clock');
     else if (failures === 1) this.#log.warn(fields, 'the bot is unreachable; working on, results are kept');
     else this.#log.debug(fields, 'the bot is still unreachable');
   }
 
-  /** Doubles per failure up to the cap; half of it random, so a fleet of runners does not retry in step. */
-  #backoff(failures: number): number {
-    const { baseMs, maxMs } = this.#o.backoff ?? { baseMs: 1000, maxMs: 30_000 };
-    const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(failures - 1, 30));
+  /**
+   * Doubles per failure up to the cap (a lower one when `cause` says no bot answered); half of it
+   * random, so a fleet of runners does not retry in step.
+   */
+  #backoff(failures: number, cause?: unknown): number {
+    const { baseMs, maxMs, unavailableMaxMs = 4_000 } = this.#o.backoff ?? { baseMs: 1000, maxMs: 30_000 };
+    const noBot =
+      cause instanceof RunnerApiError && cause.kind === 'unavailable' && botUnavailable(cause.status);
+    const cap = noBot ? Math.min(maxMs, unavailableMaxMs) : maxMs;
+    const ceiling = Math.min(cap, baseMs * 2 ** Math.min(failures - 1, 30));
     return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
   }
 

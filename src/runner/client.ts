@@ -56,6 +56,12 @@ export interface RetryPolicy {
   maxDelayMs: number;
   /** Cap on a Retry-After the bot asks for, so a bad header cannot park the runner for hours. */
   maxRetryAfterMs: number;
+  /**
+   * Cap on the wait when no bot answered: no connection (refused, reset, timed out) or a proxy's
+   * 502/503. A hand-over to a standby instance takes seconds, and a runner must not sleep through
+   * the new leader's first seconds in a long backoff. Other failures keep maxDelayMs.
+   */
+  unavailableMaxDelayMs: number;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = {
@@ -63,6 +69,7 @@ export const DEFAULT_RETRY: RetryPolicy = {
   baseDelayMs: 500,
   maxDelayMs: 30_000,
   maxRetryAfterMs: 120_000,
+  unavailableMaxDelayMs: 3_000,
 };
 
 export interface BotClientOptions {
@@ -85,6 +92,13 @@ export interface BotClientOptions {
 }
 
 const RETRIED_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+/** A proxy or load balancer with no bot behind it, or a standby instance. */
+const BOT_UNAVAILABLE_STATUSES = new Set([502, 503]);
+
+/** No bot answered: the call never got an answer, or a proxy (or a standby) said there is none. */
+export function botUnavailable(status: number | null): boolean {
+  return status === null || BOT_UNAVAILABLE_STATUSES.has(status);
+}
 const DEFAULT_POLL_WAIT_MS = 25_000;
 
 interface Answer {
@@ -197,6 +211,7 @@ export class BotClient {
       if (signal?.aborted) throw new RunnerApiError('aborted', 'The request was cancelled.');
       let retryReason: string;
       let retryAfterMs: number | null = null;
+      let status: number | null = null;
       try {
         const response = await fetch(url, {
           method: 'POST',
@@ -220,6 +235,7 @@ export class BotClient {
         if (response.ok) return answer;
         if (!RETRIED_STATUSES.has(response.status)) throw refusal(answer);
         retryReason = `status ${response.status}`;
+        status = response.status;
         retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
         if (attempt >= this.#retry.maxAttempts)
           throw unavailable(path, attempt, retryReason, response.status);
@@ -230,16 +246,22 @@ export class BotClient {
         retryReason = error instanceof Error ? error.message : 'network error';
         if (attempt >= this.#retry.maxAttempts) throw unavailable(path, attempt, retryReason, null);
       }
-      const delayMs = this.#delay(attempt, retryAfterMs);
+      const delayMs = this.#delay(attempt, retryAfterMs, botUnavailable(status));
       this.#log.warn({ path, attempt, reason: retryReason, delayMs }, 'runner API call failed; retrying');
       await sleep(delayMs, signal);
     }
   }
 
-  /** Exponential backoff with "equal jitter" (half fixed, half random); a Retry-After wins when given. */
-  #delay(attempt: number, retryAfterMs: number | null): number {
+  /**
+   * Exponential backoff with "equal jitter" (half fixed, half random), capped lower when no bot
+   * answered; a Retry-After wins when given.
+   */
+  #delay(attempt: number, retryAfterMs: number | null, noBot: boolean): number {
     if (retryAfterMs !== null) return Math.min(retryAfterMs, this.#retry.maxRetryAfterMs);
-    const ceiling = Math.min(this.#retry.maxDelayMs, this.#retry.baseDelayMs * 2 ** (attempt - 1));
+    const cap = noBot
+      ? Math.min(this.#retry.maxDelayMs, this.#retry.unavailableMaxDelayMs)
+      : this.#retry.maxDelayMs;
+    const ceiling = Math.min(cap, this.#retry.baseDelayMs * 2 ** Math.min(attempt - 1, 30));
     return Math.round(ceiling / 2 + (this.#options.random ?? Math.random)() * (ceiling / 2));
   }
 }
