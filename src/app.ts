@@ -14,7 +14,7 @@ import { CommandRouter } from './dialogs/router.js';
 import { createTranslator } from './i18n/index.js';
 import type { Logger } from './log.js';
 import { RunService } from './runs/service.js';
-import { LowdbStore } from './store/lowdb-store.js';
+import { openStore } from './store/open-store.js';
 import type { OutboxItem, Store } from './store/store.js';
 
 export interface App {
@@ -43,7 +43,7 @@ export interface AppOptions {
 export async function createApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
   const now = options.now ?? (() => new Date());
   const storeLogger = logger.child({ area: 'store' });
-  const store = await LowdbStore.open(config.dataDir, now, {
+  const store = await openStore(config, now, {
     warn: (message, details) => storeLogger.warn(details, message),
   });
   // Teams refreshes a card per user only for Teams user ids (29:...); with any other form of id

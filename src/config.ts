@@ -8,6 +8,13 @@ export interface Config {
   port: number;
   host: string;
   dataDir: string;
+  /**
+   * PostgreSQL store (PATCHBOT_DATABASE_URL): shared by the instances of a highly available
+   * bot. null = the lowdb store in dataDir, as a single instance.
+   */
+  databaseUrl: string | null;
+  /** How often a standby instance tries to become the active one (PATCHBOT_HA_RETRY_MS). */
+  haRetryMs: number;
   logLevel: string;
   /** Bot Framework settings, named as botbuilder expects them. */
   bot: {
@@ -122,6 +129,8 @@ export function loadConfig(env: Env = process.env): Config {
     port: int('PORT', 3978, 0, 65535),
     host: env.HOST ?? (lab ? '127.0.0.1' : '0.0.0.0'),
     dataDir: path.resolve(env.PATCHBOT_DATA_DIR ?? (lab ? '.lab/data' : 'data')),
+    databaseUrl: databaseUrl(env.PATCHBOT_DATABASE_URL, problems),
+    haRetryMs: int('PATCHBOT_HA_RETRY_MS', 2000, 200, 60_000),
     logLevel: env.LOG_LEVEL ?? 'info',
     bot: {
       MicrosoftAppId: appId,
@@ -149,6 +158,35 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push('LOG_LEVEL must be a pino level');
   if (problems.length) throw new ConfigError(problems);
   return config;
+}
+
+/**
+ * A postgres:// or postgresql:// URL, or null when unset. A problem never quotes the value: it
+ * may hold the database password.
+ */
+function databaseUrl(raw: string | undefined, problems: string[]): string | null {
+  const value = raw?.trim() ?? '';
+  if (value === '') return null;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    problems.push(
+      'PATCHBOT_DATABASE_URL is not a URL: use postgres://user:password@host:5432/database (see .env.example)',
+    );
+    return null;
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    problems.push(
+      `PATCHBOT_DATABASE_URL must start with postgres:// or postgresql:// (got ${url.protocol}//...)`,
+    );
+    return null;
+  }
+  if (url.hostname === '' && !url.searchParams.has('host')) {
+    problems.push('PATCHBOT_DATABASE_URL names no host: use postgres://user:password@host:5432/database');
+    return null;
+  }
+  return value;
 }
 
 /** 127.0.0.0/8, ::1 (also as ::ffff:127.x.y.z) or localhost: reachable from this machine only. */
