@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startStandbyServer, type StandbyServer } from '../../src/ha/standby-server.js';
 import { createLogger } from '../../src/log.js';
-import type { Job, RunnerInfo, StepResult } from '../../src/protocol/messages.js';
+import type { RunnerInfo, StepResult } from '../../src/protocol/messages.js';
 import { RunnerAgent, type AgentJournal, type AgentTransport } from '../../src/runner/agent.js';
 import { BotClient, RunnerApiError, type RetryPolicy } from '../../src/runner/client.js';
 import { closedPort } from '../ha/support/ports.js';
@@ -143,8 +143,8 @@ async function agentRetryWaits(error: RunnerApiError, polls: number): Promise<nu
     recover: async () => [],
     pendingResults: (): StepResult[] => [],
     pendingFor: (): StepResult[] => [],
-    ack: async () => undefined,
-    knows: (_job: Job) => false,
+    ack: async () => true,
+    knows: () => false,
     close: async () => undefined,
   };
   const agent = new RunnerAgent({
