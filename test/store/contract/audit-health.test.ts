@@ -1,7 +1,7 @@
 /** The audit trail, the store's health for /readyz, and what a restarted store finds. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { finished, makeRun } from '../support.js';
-import { auditEvent, conversation, packageChange, runner } from './fixtures.js';
+import { auditEvent, conversation, packageChange, runner, settableClock } from './fixtures.js';
 import { STORES } from './stores.js';
 
 const clock = () => new Date('2026-11-23T02:00:00Z');
@@ -79,5 +79,45 @@ describe.each(STORES)('$name store: health and restart', (stores) => {
     expect(await again.readAudit()).toHaveLength(1);
     expect(await again.nextRunId()).toBeGreaterThan(done.id);
     expect(again.health()).toEqual({ ok: true });
+  });
+
+  it('finds every write that resolved, also when the old store never closed (the bot was killed)', async () => {
+    const time = settableClock('2026-11-23T02:00:00Z');
+    const store = await stores.open(time);
+    const run = makeRun(await store.nextRunId(), { status: 'running' });
+    await store.saveRun(run, [
+      { conversationId: run.conversationId, runId: run.id, kind: 'send', activity: {} },
+    ]);
+    const done = await store.enqueue({
+      conversationId: run.conversationId,
+      runId: null,
+      kind: 'send',
+      activity: {},
+    });
+    const sending = await store.enqueue({
+      conversationId: run.conversationId,
+      runId: null,
+      kind: 'send',
+      activity: {},
+    });
+    time.set('2026-11-23T02:00:09Z');
+    await store.markSending(sending.id);
+    await store.completeOutbox(done.id);
+    await store.saveConversation(conversation('thread-de', 'de-DE'));
+    await store.saveRunner(runner('rn-be01', 'be01'));
+    const change = await store.savePackageChange(packageChange());
+    await store.appendAudit(auditEvent('2026-11-23T02:00:00.000Z', 'request', run.id));
+
+    const after = await stores.reopen();
+    expect(after.liveRuns()).toEqual([run]);
+    expect(after.outbox().map((item) => [item.id, item.sendingSince])).toEqual([
+      [store.outbox()[0]!.id, undefined],
+      [sending.id, '2026-11-23T02:00:09.000Z'],
+    ]);
+    expect(after.getConversation('thread-de')?.locale).toBe('de-DE');
+    expect(after.getRunner('rn-be01')).toEqual(runner('rn-be01', 'be01'));
+    expect(after.pendingPackageChanges()).toEqual([change]);
+    expect(await after.readAudit()).toHaveLength(1);
+    expect(await after.nextRunId()).toBeGreaterThan(run.id);
   });
 });

@@ -7,7 +7,9 @@
  */
 import { rm } from 'node:fs/promises';
 import { LowdbStore } from '../../../src/store/lowdb-store.js';
+import { PgStore } from '../../../src/store/pg/pg-store.js';
 import type { Store } from '../../../src/store/store.js';
+import { createTestDatabase, dropTestDatabase } from '../../support/postgres.js';
 import { tempDataDir } from '../support.js';
 
 export type Clock = () => Date;
@@ -17,8 +19,8 @@ export interface StoreFactory {
   /** A new, empty store on new backing storage; replaces whatever the previous open used. */
   open(now: Clock): Promise<Store>;
   /**
-   * Another store on the same backing storage, as after a restart. Close the old one first:
-   * the contract is about what a store finds of what resolved before close().
+   * Another store on the same backing storage, as after a restart: close the old one first for
+   * a clean stop, or leave it open to stand for a bot that was killed.
    */
   reopen(now?: Clock): Promise<Store>;
   /** Closes every store it opened and removes the backing storage. */
@@ -72,4 +74,12 @@ const lowdb = factory('lowdb', async () => {
   };
 });
 
-export const STORES: readonly StoreFactory[] = [lowdb];
+const postgres = factory('postgres', async () => {
+  const url = await createTestDatabase('contract');
+  return {
+    open: (now) => PgStore.open(url, now, { warn: quiet }),
+    remove: () => dropTestDatabase(url),
+  };
+});
+
+export const STORES: readonly StoreFactory[] = [lowdb, postgres];
