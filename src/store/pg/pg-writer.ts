@@ -48,27 +48,43 @@ export class PgWriter {
     return done;
   }
 
-  /** One transaction; rejects with PgStoreWriteError when the database did not take it. */
+  /**
+   * One transaction; rejects with PgStoreWriteError when the database did not take it. A pooled
+   * connection the server dropped while idle fails at BEGIN, before anything was sent: the
+   * transaction is tried once more on a fresh connection.
+   */
   async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (error) {
-      throw this.failed(error);
-    }
-    let broken = false;
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      this.succeeded();
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => (broken = true));
-      throw this.failed(error);
-    } finally {
-      // A connection that cannot even roll back is broken: the pool opens another.
-      client.release(broken);
+    for (let attempt = 1; ; attempt++) {
+      let client: pg.PoolClient;
+      try {
+        client = await this.pool.connect();
+      } catch (error) {
+        throw this.failed(error);
+      }
+      let broken = false;
+      // A checked-out client has no listener of the pool's: its connection's end would crash the process.
+      const onError = () => (broken = true);
+      client.on('error', onError);
+      try {
+        try {
+          await client.query('BEGIN');
+        } catch (error) {
+          broken = true;
+          if (attempt === 1) continue;
+          throw error;
+        }
+        const result = await work(client);
+        await client.query('COMMIT');
+        this.succeeded();
+        return result;
+      } catch (error) {
+        if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
+        throw this.failed(error);
+      } finally {
+        client.off('error', onError);
+        // A connection that broke, or cannot even roll back, is not given back: the pool opens another.
+        client.release(broken);
+      }
     }
   }
 
