@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { lockDataDir } from '../store/lock.js';
@@ -59,6 +60,7 @@ export function runStoreMigrate(argv: string[], context: CommandContext): Promis
     // Held while the folder is read: a bot started meanwhile refuses to start instead of writing.
     const release = await holdDataDir(dataDir);
     try {
+      await mustHoldAStore(dataDir);
       const store = await openBotStore({ ...context, dataDir }, 'read');
       const source = await readLowdbSource(dataDir, store);
       const result = await withDatabase(command.to, target, (client) => importLowdbSource(client, source));
@@ -86,6 +88,17 @@ async function holdDataDir(dataDir: string): Promise<() => void> {
       throw new AdminRefusal(`There is no store at ${dataDir}. Give the bot's data folder with --from.`);
     throw error;
   }
+}
+
+/** What the file store keeps in its folder: a folder with none of it is the wrong folder. */
+const STORE_ENTRIES = ['state.json', 'archive', 'audit', 'runners', 'packages.json'];
+
+async function mustHoldAStore(dataDir: string): Promise<void> {
+  const entries = await readdir(dataDir);
+  if (!STORE_ENTRIES.some((name) => entries.includes(name)))
+    throw new AdminRefusal(
+      `There is no store at ${dataDir} (no ${STORE_ENTRIES.join(', ')}). Give the bot's data folder with --from.`,
+    );
 }
 
 /**

@@ -181,6 +181,9 @@ describe('store:migrate', () => {
     const nowhere = await migrate(['--to', url, '--from', path.join(await tempDataDir(), 'missing')]);
     expect(nowhere.code).toBe(1);
     expect(nowhere.err).toMatch(/^There is no store at .*missing/);
+    const empty = await migrate(['--to', url, '--from', await tempDataDir()]);
+    expect(empty.code).toBe(1);
+    expect(empty.err).toMatch(/^There is no store at .*\(no state\.json, archive/);
 
     expect((await migrate([])).code).toBe(2);
     const notUrl = await migrate(['--to', 'host=db password=Sekr3t-pw']);
