@@ -3,8 +3,9 @@
  *
  *   npm run register-runner -- <server> [--replace] | --list | --remove <runner-id>
  *
- * The store is the folder in PATCHBOT_DATA_DIR (see .env.example). Works while the bot runs: it
- * writes only the runner registry (runners/) and the audit log, never the bot's state.json.
+ * The store is the PostgreSQL database in PATCHBOT_DATABASE_URL when set (the runners table, with a
+ * NOTIFY the bot acts on), else the folder in PATCHBOT_DATA_DIR (see .env.example). Works while the
+ * bot runs: it writes only the runner registry (runners/) and the audit log, never the bot's state.json.
  */
 import { runRegisterRunner } from '../src/admin/register-runner-command.js';
 import { loadConfig } from '../src/config.js';
@@ -15,8 +16,8 @@ const io = {
 };
 
 try {
-  const { dataDir } = loadConfig();
-  process.exitCode = await runRegisterRunner(process.argv.slice(2), { dataDir, io });
+  const { dataDir, databaseUrl } = loadConfig();
+  process.exitCode = await runRegisterRunner(process.argv.slice(2), { dataDir, databaseUrl, io });
 } catch (error) {
   // Only the configuration can fail here; the command reports its own errors.
   console.error(error instanceof Error ? error.message : String(error));

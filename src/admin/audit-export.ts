@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { validateHostName } from '../procedure/index.js';
 import type { AuditEvent, Store } from '../store/store.js';
-import { openBotStore, runCommand, UsageError, type CommandContext } from './cli-support.js';
+import { openStoreToRead, runCommand, UsageError, type CommandContext } from './cli-support.js';
 
 export const AUDIT_USAGE = `Usage:
   npm run audit -- --since <when> [--until <when>] [--server <name>] [--run <id>] [--jsonl]
@@ -9,7 +9,8 @@ export const AUDIT_USAGE = `Usage:
 Prints the bot's audit events as a JSON array (JSON Lines with --jsonl), oldest first.
 <when> is a UTC day (2026-11-01) or a time with its zone (2026-11-01T08:00:00Z, 2026-11-01T09:00+01:00).
 --since includes events from that moment on; --until includes events up to that moment, or up to
-the end of that day when it is a day. Reads the store in PATCHBOT_DATA_DIR; works while the bot runs.`;
+the end of that day when it is a day. Reads the store in PATCHBOT_DATABASE_URL when it is set, else
+the one in PATCHBOT_DATA_DIR; works while the bot runs.`;
 
 export interface AuditQuery {
   since: Date;
@@ -91,7 +92,7 @@ export function runAuditExport(argv: string[], context: CommandContext): Promise
       io.out(`${AUDIT_USAGE}\n`);
       return;
     }
-    const store = await openBotStore(context, 'read');
+    const store = await openStoreToRead(context);
     try {
       io.out(formatAudit(await exportAudit(store, command.query), command.format));
     } finally {

@@ -1,9 +1,13 @@
 import { stat } from 'node:fs/promises';
 import { StoreLockedError } from '../store/lock.js';
 import { LowdbStore } from '../store/lowdb-store.js';
-import { RunnerAdminStore } from '../store/runner-admin-store.js';
+import { describeStore } from '../store/open-store.js';
+import { PgSchemaError, PgStoreConnectError } from '../store/pg/connection.js';
+import { PgRunnerAdmin } from '../store/pg/pg-runner-admin.js';
+import { PgStore } from '../store/pg/pg-store.js';
+import { RunnerAdminStore, type RunnerAdmin } from '../store/runner-admin-store.js';
 import { InvalidRunnerIdError, type RegistryWarn } from '../store/runner-registry.js';
-import { StoreCorruptError, StoreWriteError } from '../store/store.js';
+import { StoreCorruptError, StoreWriteError, type Store } from '../store/store.js';
 
 /** Where an admin command writes: stdout for results, stderr for everything else. */
 export interface CommandIo {
@@ -14,6 +18,8 @@ export interface CommandIo {
 export interface CommandContext {
   /** The bot's data folder (PATCHBOT_DATA_DIR, read by src/config.ts). */
   dataDir: string;
+  /** The bot's PostgreSQL store (PATCHBOT_DATABASE_URL); when set, commands use it, not dataDir. */
+  databaseUrl?: string | null | undefined;
   io: CommandIo;
   now?: () => Date;
 }
@@ -45,7 +51,23 @@ export async function openBotStore(context: CommandContext, mode: 'read' | 'writ
 }
 
 /**
- * Opens the runners of the bot's data folder, without the lock: the runner registry and the
+ * Opens the store the bot uses, to read it beside the running bot: the PostgreSQL store when
+ * PATCHBOT_DATABASE_URL is set (read-only, never migrated), else the data folder read-only.
+ */
+export async function openStoreToRead(context: CommandContext): Promise<Store> {
+  if (!context.databaseUrl) return openBotStore(context, 'read');
+  return PgStore.open(context.databaseUrl, context.now, { readOnly: true, warn: warnOn(context.io) });
+}
+
+/** Where the command's store is, for its messages: the folder, or the database without its password. */
+export function storeLocation(context: CommandContext): string {
+  return describeStore({ dataDir: context.dataDir, databaseUrl: context.databaseUrl ?? null });
+}
+
+/**
+ * Opens the runners of the PostgreSQL store when PATCHBOT_DATABASE_URL is set (PgRunnerAdmin:
+ * the runners table, with a NOTIFY the bot instances act on at once); otherwise the runners of
+ * the bot's data folder, without the lock: the runner registry and the
  * audit log may be written while the bot runs (see RunnerAdminStore). Before a change, runners
  * a bot not yet upgraded keeps in its hot file are moved to the registry first, which takes
  * the lock (until the command exits); once the upgraded bot has started, they are already moved.
@@ -53,7 +75,8 @@ export async function openBotStore(context: CommandContext, mode: 'read' | 'writ
 export async function openRunnerAdmin(
   context: CommandContext,
   mode: 'read' | 'change',
-): Promise<RunnerAdminStore> {
+): Promise<RunnerAdmin & { close?(): Promise<void> }> {
+  if (context.databaseUrl) return PgRunnerAdmin.open(context.databaseUrl, mode);
   if (mode === 'read') await mustExist(context.dataDir);
   const open = () => RunnerAdminStore.open(context.dataDir, { warn: warnOn(context.io) });
   const store = await open();
@@ -100,6 +123,8 @@ export async function runCommand(io: CommandIo, usage: string, body: () => Promi
       StoreWriteError,
       StoreLockedError,
       InvalidRunnerIdError,
+      PgStoreConnectError,
+      PgSchemaError,
     ].some((kind) => error instanceof kind);
     io.err(
       `${expected ? (error as Error).message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,

@@ -1,5 +1,11 @@
 import { parseArgs } from 'node:util';
-import { openRunnerAdmin, runCommand, UsageError, type CommandContext } from './cli-support.js';
+import {
+  openRunnerAdmin,
+  runCommand,
+  storeLocation,
+  UsageError,
+  type CommandContext,
+} from './cli-support.js';
 import {
   formatRegistration,
   formatRunnerList,
@@ -14,8 +20,9 @@ export const REGISTER_RUNNER_USAGE = `Usage:
   npm run register-runner -- --remove <runner-id>   revoke a runner
 
 All three work while the bot runs, as the bot's user: each runner is a file in the runner registry
-(runners/ in the store). The bot accepts a new runner on its first request and refuses a removed
-one within 2 seconds. The store is the folder in PATCHBOT_DATA_DIR (see .env.example).`;
+(runners/ in the store), or a row of the runners table with PostgreSQL. The bot accepts a new runner
+on its first request and refuses a removed one within 2 seconds. The store is the PostgreSQL database
+in PATCHBOT_DATABASE_URL when it is set, else the folder in PATCHBOT_DATA_DIR (see .env.example).`;
 
 export type RegisterRunnerCommand =
   | { kind: 'register'; server: string; replace: boolean }
@@ -62,19 +69,32 @@ export function runRegisterRunner(argv: string[], context: CommandContext): Prom
     }
     // No lock: the registry and the audit log may be written while the bot runs; --list only reads.
     const store = await openRunnerAdmin(context, command.kind === 'list' ? 'read' : 'change');
-    if (command.kind === 'list') {
-      io.out(formatRunnerList(listRunners(store)));
-    } else if (command.kind === 'remove') {
-      const removed = await removeRunner(store, command.runnerId, context.now);
-      io.out(
-        `Removed runner ${removed.id} (${removed.server}); the bot refuses its secret within 2 seconds.\n`,
-      );
-    } else {
-      const registration = await registerRunner(store, command.server, {
-        replace: command.replace,
-        ...(context.now ? { now: context.now } : {}),
-      });
-      io.out(formatRegistration(registration, context.dataDir));
+    try {
+      await carryOut(command, store, context);
+    } finally {
+      await store.close?.();
     }
   });
+}
+
+async function carryOut(
+  command: Exclude<RegisterRunnerCommand, { kind: 'help' }>,
+  store: Awaited<ReturnType<typeof openRunnerAdmin>>,
+  context: CommandContext,
+): Promise<void> {
+  const { io } = context;
+  if (command.kind === 'list') {
+    io.out(formatRunnerList(listRunners(store)));
+  } else if (command.kind === 'remove') {
+    const removed = await removeRunner(store, command.runnerId, context.now);
+    io.out(
+      `Removed runner ${removed.id} (${removed.server}); the bot refuses its secret within 2 seconds.\n`,
+    );
+  } else {
+    const registration = await registerRunner(store, command.server, {
+      replace: command.replace,
+      ...(context.now ? { now: context.now } : {}),
+    });
+    io.out(formatRegistration(registration, storeLocation(context)));
+  }
 }

@@ -35,7 +35,8 @@ export interface RegisterOptions {
 /**
  * Creates a runner for a server: a fresh id and secret. A server has one runner; registering
  * again needs `replace`, which revokes the old runner (a running bot refuses its secret within
- * 2 seconds). `store` is the running bot's LowdbStore, or a RunnerAdminStore beside it.
+ * 2 seconds). `store` is the running bot's store, or a RunnerAdminStore (data folder) or
+ * PgRunnerAdmin (PostgreSQL) beside it.
  */
 export async function registerRunner(
   store: RunnerAdmin,

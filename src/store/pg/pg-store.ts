@@ -22,7 +22,7 @@ import { isFinal, PgRuns } from './pg-runs.js';
 import { archiveRun, deleteConversations, saveConversationRow, saveLiveRun } from './pg-sql.js';
 import { PgWriter } from './pg-writer.js';
 import { prepare } from './prepare.js';
-import { auditParams, RUNNER_COLUMNS, type RunnerRow } from './rows.js';
+import { auditEventOf, auditParams, RUNNER_COLUMNS, type RunnerRow } from './rows.js';
 import { RunnerWatch } from './runner-watch.js';
 
 export interface PgOpenOptions {
@@ -248,7 +248,7 @@ export class PgStore implements Store {
       since ? 'SELECT event FROM audit WHERE at >= $1 ORDER BY seq' : 'SELECT event FROM audit ORDER BY seq',
       since ? [since] : [],
     );
-    return rows.map((row) => row.event);
+    return rows.map((row) => auditEventOf(row.event));
   }
 
   enqueue(item: OutboxDraft): Promise<OutboxItem> {

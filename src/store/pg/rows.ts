@@ -102,6 +102,18 @@ export function auditParams(event: AuditEvent, at: Date): unknown[] {
   ];
 }
 
+const AUDIT_FIELDS = ['at', 'action', 'actor', 'runId', 'server', 'conversationId', 'detail'];
+
+/**
+ * An audit event read back with its fields in the order the bot writes them (jsonb keeps keys in
+ * an order of its own): an export reads the same from either store, "at" and "action" first.
+ */
+export function auditEventOf(stored: AuditEvent): AuditEvent {
+  const ordered: Record<string, unknown> = {};
+  for (const field of AUDIT_FIELDS) if (field in stored) ordered[field] = stored[field as keyof AuditEvent];
+  return Object.assign(ordered, stored) as unknown as AuditEvent;
+}
+
 /** A time for a timestamptz column; a record with an unreadable one keeps it in its jsonb only. */
 function validTime(text: string | null): Date | null {
   if (text === null) return null;
