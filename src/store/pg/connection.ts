@@ -15,7 +15,15 @@ export interface PgTarget {
 }
 
 export function targetOf(url: string): PgTarget {
-  const parsed = new URL(url);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // Node's own error would not say which setting; the URL is not quoted (it may hold a password).
+    throw new Error(
+      'The PostgreSQL store URL is not a URL: use postgres://user:password@host:5432/database.',
+    );
+  }
   const host = parsed.hostname || parsed.searchParams.get('host') || 'localhost';
   const address = `${host}:${parsed.port || '5432'}`;
   const database =

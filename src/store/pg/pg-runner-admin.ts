@@ -13,6 +13,7 @@ import {
   type PgTarget,
 } from './connection.js';
 import { migrate, schemaVersions } from './migrate.js';
+import { auditTime, INSERT_AUDIT } from './pg-audit.js';
 import { runnerSql } from './pg-runners.js';
 import { auditParams, RUNNER_COLUMNS, runnerOf, type RunnerRow } from './rows.js';
 
@@ -80,14 +81,9 @@ export class PgRunnerAdmin implements RunnerAdmin {
   }
 
   async appendAudit(event: AuditEvent): Promise<void> {
-    const at = new Date(event.at);
-    if (Number.isNaN(at.getTime()))
-      throw new Error(`Audit event "${event.action}" has no valid time (at: ${event.at}).`);
+    const at = auditTime(event);
     try {
-      await this.client.query(
-        'INSERT INTO audit (at, action, run_id, server, conversation_id, event) VALUES ($1, $2, $3, $4, $5, $6::jsonb)',
-        auditParams(event, at),
-      );
+      await this.client.query(INSERT_AUDIT, auditParams(event, at));
     } catch (error) {
       throw new PgStoreWriteError(this.target, error);
     }

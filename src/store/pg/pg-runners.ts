@@ -79,6 +79,7 @@ export class PgRunners {
   private refreshing: Promise<void> | null = null;
   private again = false;
   private lastUnknownRefresh = Number.NEGATIVE_INFINITY;
+  private stopped = false;
 
   constructor(
     private readonly read: () => Promise<RunnerRow[]>,
@@ -163,6 +164,7 @@ export class PgRunners {
 
   /** Reads the table again; one read at a time, and one more when asked again meanwhile. */
   refresh(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     if (this.refreshing) {
       this.again = true;
       return this.refreshing;
@@ -176,8 +178,9 @@ export class PgRunners {
     return this.refreshing;
   }
 
-  /** Waits for a read under way (before the pool it uses is closed). */
-  async settle(): Promise<void> {
+  /** No more reads; waits for one under way (before the pool it uses is closed). */
+  async stop(): Promise<void> {
+    this.stopped = true;
     await this.refreshing?.catch(() => undefined);
   }
 

@@ -15,6 +15,7 @@ import type {
 import type { RunRecord } from '../types.js';
 import { clientConfig, STATEMENT_TIMEOUT_MS, targetOf, type PgTarget } from './connection.js';
 import { bumpCounter, repairCounters, type LoadedState } from './load.js';
+import { PgAudit } from './pg-audit.js';
 import { PgCatalog } from './pg-catalog.js';
 import { PgOutbox } from './pg-outbox.js';
 import { PgRunners, runnerSql } from './pg-runners.js';
@@ -22,7 +23,7 @@ import { isFinal, PgRuns } from './pg-runs.js';
 import { archiveRun, deleteConversations, saveConversationRow, saveLiveRun } from './pg-sql.js';
 import { PgWriter } from './pg-writer.js';
 import { prepare } from './prepare.js';
-import { auditEventOf, auditParams, RUNNER_COLUMNS, type RunnerRow } from './rows.js';
+import { RUNNER_COLUMNS, type RunnerRow } from './rows.js';
 import { RunnerWatch } from './runner-watch.js';
 
 export interface PgOpenOptions {
@@ -54,17 +55,18 @@ export class PgStore implements Store {
   private readonly runnerMap: PgRunners;
   private readonly watch: RunnerWatch;
   private readonly writer: PgWriter;
-  private readonly pendingAudits = new Set<Promise<unknown>>();
+  private readonly audit: PgAudit;
   private closing: Promise<void> | undefined;
 
   private constructor(
     private readonly pool: pg.Pool,
-    private readonly target: PgTarget,
+    target: PgTarget,
     private readonly now: () => Date,
     url: string,
     options: { readOnly: boolean; recheckMs: number },
   ) {
     this.writer = new PgWriter(pool, target, options.readOnly);
+    this.audit = new PgAudit(this.writer);
     const write = this.write.bind(this);
     this.runs = new PgRuns((sql, params) => this.writer.read(sql, params));
     this.outboxes = new PgOutbox(write, now);
@@ -228,27 +230,11 @@ export class PgStore implements Store {
 
   /** Appends at once, beside the mutations (as the file store's audit log): nothing in memory to keep in step. */
   appendAudit(event: AuditEvent): Promise<void> {
-    const at = new Date(event.at);
-    if (Number.isNaN(at.getTime()))
-      return Promise.reject(new Error(`Audit event "${event.action}" has no valid time (at: ${event.at}).`));
-    if (this.closing)
-      return Promise.reject(new Error(`The store PostgreSQL ${this.target.label} is closed.`));
-    const done = this.writer.statement(
-      'INSERT INTO audit (at, action, run_id, server, conversation_id, event) VALUES ($1, $2, $3, $4, $5, $6::jsonb)',
-      auditParams(event, at),
-    );
-    const tracked = done.catch(() => undefined).finally(() => this.pendingAudits.delete(tracked));
-    this.pendingAudits.add(tracked);
-    return done;
+    return this.audit.append(event);
   }
 
-  /** Oldest first, in the order they were appended. */
-  async readAudit(since?: Date): Promise<AuditEvent[]> {
-    const rows = await this.writer.read<{ event: AuditEvent }>(
-      since ? 'SELECT event FROM audit WHERE at >= $1 ORDER BY seq' : 'SELECT event FROM audit ORDER BY seq',
-      since ? [since] : [],
-    );
-    return rows.map((row) => auditEventOf(row.event));
+  readAudit(since?: Date): Promise<AuditEvent[]> {
+    return this.audit.read(since);
   }
 
   enqueue(item: OutboxDraft): Promise<OutboxItem> {
@@ -287,7 +273,7 @@ export class PgStore implements Store {
         if (this.runnerMap.heldBeats().length > 0) await this.write(async () => undefined);
       });
       await flushed.catch(() => undefined);
-      await Promise.all(this.pendingAudits);
+      await this.audit.settled();
       await this.watch.stop();
       await this.pool.end().catch(() => undefined);
       await flushed;

@@ -37,8 +37,12 @@ export class PgWriter {
   mutate<T>(mutation: () => Promise<T>): Promise<T> {
     if (this.readOnly)
       return Promise.reject(new Error(`The store PostgreSQL ${this.target.label} was opened read-only.`));
-    if (this.closed) return Promise.reject(new Error(`The store PostgreSQL ${this.target.label} is closed.`));
+    if (this.closed) return Promise.reject(this.closedError());
     return this.queue(mutation);
+  }
+
+  closedError(): Error {
+    return new Error(`The store PostgreSQL ${this.target.label} is closed.`);
   }
 
   /** After every mutation queued so far; for close(), which refuses new ones first. */

@@ -37,7 +37,7 @@ export class RunnerWatch {
     const listener = this.listener;
     this.listener = null;
     await listener?.end().catch(() => undefined);
-    await this.runners.settle();
+    await this.runners.stop();
   }
 
   private async listen(): Promise<void> {
