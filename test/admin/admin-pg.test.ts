@@ -6,7 +6,14 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createApp, type App } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { silentLogger } from '../../src/log.js';
+import { BotClient, RunnerApiError } from '../../src/runner/client.js';
+import { PgStore } from '../../src/store/pg/pg-store.js';
+import { RUNNER_RECHECK_MS } from '../../src/store/runner-identities.js';
+import { heartbeat } from '../transport/harness.js';
 import { runAuditExport } from '../../src/admin/audit-export.js';
 import { runRegisterRunner } from '../../src/admin/register-runner-command.js';
 import type { AuditEvent } from '../../src/store/store.js';
@@ -87,6 +94,56 @@ describe('register-runner with PostgreSQL', () => {
     expect(io.err()).toBe(
       'Cannot reach PostgreSQL at 127.0.0.1:55499 (connect ECONNREFUSED): check PATCHBOT_DATABASE_URL and that the server runs.\n',
     );
+  });
+});
+
+describe('the bot on PostgreSQL with register-runner beside it', () => {
+  let app: App | undefined;
+  afterEach(async () => {
+    await app?.stop();
+    app = undefined;
+  });
+
+  it('accepts a runner registered after it started, and refuses it soon after removal', async () => {
+    const databaseUrl = await db.database();
+    const config = loadConfig({ PORT: '0', PATCHBOT_DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent' });
+    app = await createApp({ ...config, dataDir }, silentLogger());
+    expect(app.store).toBeInstanceOf(PgStore);
+    expect(await (await fetch(`${app.url}/readyz`)).json()).toEqual({ status: 'ready' });
+
+    const cli = captureIo();
+    expect(await runRegisterRunner(['backend01'], { dataDir, databaseUrl, io: cli.io }), cli.err()).toBe(0);
+    const runner = {
+      id: /Runner id: +(\S+)/.exec(cli.out())![1]!,
+      secret: /Secret: +(\S+)/.exec(cli.out())![1]!,
+    };
+    const client = new BotClient({
+      baseUrl: app.url,
+      runnerId: runner.id,
+      secret: runner.secret,
+      logger: silentLogger(),
+      retry: { maxAttempts: 1 },
+    });
+    // The registration's NOTIFY reaches the bot in milliseconds (not synchronously, as a file would).
+    const bot = app;
+    await until(() => bot.store.getRunner(runner.id) !== undefined, 1_000);
+    expect(await client.heartbeat(heartbeat({ id: runner.id, server: 'backend01' }))).toEqual({ cancel: [] });
+    expect(app.store.getRunner(runner.id)?.lastSeenAt).toEqual(expect.any(String));
+
+    const remove = captureIo();
+    expect(await runRegisterRunner(['--remove', runner.id], { dataDir, databaseUrl, io: remove.io })).toBe(0);
+    const removedAt = Date.now();
+    await vi.waitFor(
+      async () => {
+        const refused = await client
+          .heartbeat(heartbeat({ id: runner.id, server: 'backend01' }))
+          .catch((error: unknown) => error);
+        expect(refused).toBeInstanceOf(RunnerApiError);
+        expect((refused as RunnerApiError).status).toBe(401);
+      },
+      { timeout: RUNNER_RECHECK_MS + 2_000, interval: 50 },
+    );
+    expect(Date.now() - removedAt).toBeLessThan(RUNNER_RECHECK_MS);
   });
 });
 
