@@ -47,6 +47,8 @@ export interface OpenOptions {
   warn?: RegistryWarn;
   /** How long what was read from the runner registry is trusted (default RUNNER_RECHECK_MS). */
   runnerRecheckMs?: number;
+  /** Append each write's changes to the journal instead of rewriting state.json (hot-file.ts). */
+  journal?: boolean;
 }
 
 const isFinal = (run: RunRecord): boolean => FINAL_STATUSES.includes(run.status);
@@ -55,9 +57,10 @@ const isFinal = (run: RunRecord): boolean => FINAL_STATUSES.includes(run.status)
 const SEEN_FLUSH_MS = 60_000;
 
 /**
- * lowdb rewrites its whole file on each write, so the hot file holds only live state and stays
- * small; its adapter (hot-file.ts) writes a temp file and renames it, so a crash never leaves a
- * half-written store, and makes JSON again only for the records that changed. This class is the single owner of the file: its mutations run one at a
+ * The hot file holds only live state. Its lowdb adapter (hot-file.ts) rewrites the snapshot by
+ * temp file and rename, or (with `journal`) appends what each write changed to a journal beside
+ * it, flushed to the disk, and rewrites the snapshot only now and then, at start and at close; a
+ * crash never leaves a half-written store. This class is the single owner of the files: its mutations run one at a
  * time, each with its own write (lowdb would otherwise coalesce them and one failure could not
  * be told from another), and the lock keeps other processes out.
  *
@@ -90,15 +93,16 @@ export class LowdbStore implements Store {
     readonly dir: string,
     private readonly now: () => Date,
     private readonly readOnly: boolean,
-    runnerOptions: { warn: RegistryWarn; recheckMs?: number | undefined },
+    options: { warn: RegistryWarn; recheckMs?: number | undefined; journal?: boolean | undefined },
   ) {
     this.file = path.join(dir, 'state.json');
-    this.warn = runnerOptions.warn;
-    this.hotFile = new HotFile(this.file, (text) => {
+    this.warn = options.warn;
+    const parse = (text: string) => {
       const state = parseHotState(text, this.file);
       this.hotFileFound = true;
       return state;
-    });
+    };
+    this.hotFile = new HotFile(this.file, parse, { journal: options.journal });
     this.db = new Low<HotState>(this.hotFile, emptyHotState());
     this.archive = new RunArchive(dir);
     this.audit = new AuditLog(dir);
@@ -108,7 +112,7 @@ export class LowdbStore implements Store {
       now,
       this.warn,
     );
-    this.storeRunners = new StoreRunners(dir, this.runnerFacts(), runnerOptions);
+    this.storeRunners = new StoreRunners(dir, this.runnerFacts(), options);
     this.catalog = new PackageCatalogFile(dir);
     this.history = new ServerHistoryFile(dir);
   }
@@ -122,6 +126,7 @@ export class LowdbStore implements Store {
     const store = new LowdbStore(dir, now, options.readOnly ?? false, {
       warn,
       recheckMs: options.runnerRecheckMs,
+      journal: options.journal,
     });
     if (store.readOnly) {
       await store.db.read();
@@ -152,6 +157,8 @@ export class LowdbStore implements Store {
       const indexed = await store.history.read();
       await store.history.record(await store.archive.recent(!indexed), !indexed);
       await store.mutate(() => store.outboxes.applyLog());
+      // A snapshot that says all the journal said: the next start replays nothing.
+      if (store.hotFile.journalPending) await store.mutate(() => store.writeSnapshot());
       return store;
     } catch (error) {
       store.releaseLock();
@@ -328,12 +335,17 @@ export class LowdbStore implements Store {
   }
 
   /**
-   * Waits for pending mutations and writes once more (callers change runs in place); rejects
-   * when the file cannot be written. The store stays usable, and keeps the lock until the
-   * process exits.
+   * Waits for pending mutations and writes the whole snapshot once more (callers change runs in
+   * place), which empties the journal; rejects when the file cannot be written. The store stays
+   * usable, and keeps the lock until the process exits.
    */
   async close(): Promise<void> {
-    if (!this.readOnly) await this.mutate(() => this.writeOrUndo(() => undefined));
+    if (!this.readOnly) await this.mutate(() => this.writeSnapshot());
+  }
+
+  private writeSnapshot(): Promise<void> {
+    this.hotFile.compactAtNextWrite();
+    return this.writeOrUndo(() => undefined);
   }
 
   /** Runs mutations one at a time, so each one's write and undo see only its own change. */
