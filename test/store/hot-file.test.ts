@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, rmdir } from 'node:fs/promises';
+import { mkdir, readFile, rename, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -224,5 +224,46 @@ describe.each([
     expect((await readBack(file))!.runs['1']!.status).toBe('running');
     expect(hot.saved<RunRecord>('runs', '1')).toMatchObject({ status: 'running' });
     expect(hot.saved<RunRecord>('runs', '2')).toBeUndefined();
+  });
+});
+
+describe('the hot file adapter compacting its journal', () => {
+  const journalAt = (file: string, compactBytes: number) =>
+    new HotFile(file, (text) => parseHotState(text, file), { journal: true, compactBytes });
+  const sizeOf = async (file: string) => (await stat(file)).size;
+
+  it('compacts once the journal passes its threshold, and replays to the state in memory', async () => {
+    const { file } = await openHotFile(true);
+    const hot = journalAt(file, 30_000);
+    const state = emptyHotState();
+    const snapshots = new Set<string>();
+    for (let i = 1; i <= 24; i++) {
+      state.runs[String((i % 5) + 1)] = makeRun((i % 5) + 1, { attempt: i });
+      await hot.write(state);
+      snapshots.add(((await onDisk(file)) as { journal: string }).journal);
+      expect(await sizeOf(hot.journal.file)).toBeLessThanOrEqual(30_000 + hot.lastWriteBytes);
+      expect(await readBack(file)).toEqual(asJson(state));
+    }
+    expect(snapshots.size).toBeGreaterThan(2);
+  });
+
+  it('appends past its threshold while the snapshot cannot be written, and compacts once it can', async () => {
+    const { file } = await openHotFile(true);
+    const hot = journalAt(file, 1);
+    const state = emptyHotState();
+    state.runs['1'] = makeRun(1);
+    await hot.write(state);
+    await mkdir(hot.tempFile);
+    for (const attempt of [2, 3]) {
+      state.runs['1'] = makeRun(1, { attempt });
+      await hot.write(state);
+    }
+    expect((await readFile(hot.journal.file, 'utf8')).split('\n')).toHaveLength(3);
+    expect(await readBack(file)).toEqual(asJson(state));
+    await rmdir(hot.tempFile);
+    state.runs['1'] = makeRun(1, { attempt: 4 });
+    await hot.write(state);
+    expect(await sizeOf(hot.journal.file)).toBe(0);
+    expect((await readBack(file))!.runs['1']!.attempt).toBe(4);
   });
 });

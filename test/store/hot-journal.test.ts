@@ -14,8 +14,7 @@ import {
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HotFile } from '../../src/store/hot-file.js';
-import { emptyHotState, parseHotState, type HotState } from '../../src/store/hot-state.js';
+import { emptyHotState, type HotState } from '../../src/store/hot-state.js';
 import { LOCK_FILE_NAME } from '../../src/store/lock.js';
 import { LowdbStore, type OpenOptions } from '../../src/store/lowdb-store.js';
 import { StoreCorruptError, StoreWriteError, type RunnerRecord } from '../../src/store/store.js';
@@ -195,48 +194,6 @@ describe('the hot-file journal', () => {
     expect(restarted.getRun(1)?.status).toBe('running');
     await restarted.close();
     expect((await open(killed, { readOnly: true })).getRun(1)?.status).toBe('running');
-  });
-
-  it('compacts once the journal passes its threshold, and replays to the state in memory', async () => {
-    const file = snapshotOf(await tempDataDir());
-    const hot = new HotFile(file, (text) => parseHotState(text, file), {
-      journal: true,
-      compactBytes: 30_000,
-    });
-    const state = emptyHotState();
-    const snapshots = new Set<string>();
-    for (let i = 1; i <= 24; i++) {
-      state.runs[String((i % 5) + 1)] = makeRun((i % 5) + 1, { attempt: i });
-      await hot.write(state);
-      snapshots.add((JSON.parse(await readFile(file, 'utf8')) as { journal: string }).journal);
-      expect(await sizeOf(hot.journal.file)).toBeLessThanOrEqual(30_000 + hot.lastWriteBytes);
-      const fresh = new HotFile(file, (text) => parseHotState(text, file));
-      expect(await fresh.read()).toEqual(JSON.parse(JSON.stringify(state)) as HotState);
-    }
-    expect(snapshots.size).toBeGreaterThan(2);
-  });
-
-  it('appends past its threshold while the snapshot cannot be written, and compacts once it can', async () => {
-    const file = snapshotOf(await tempDataDir());
-    const hot = new HotFile(file, (text) => parseHotState(text, file), { journal: true, compactBytes: 1 });
-    const state = emptyHotState();
-    state.runs['1'] = makeRun(1);
-    await hot.write(state);
-    await mkdir(hot.tempFile);
-    for (const attempt of [2, 3]) {
-      state.runs['1'] = makeRun(1, { attempt });
-      await hot.write(state);
-    }
-    expect(await journalLines(path.dirname(file))).toHaveLength(2);
-    expect(await new HotFile(file, (text) => parseHotState(text, file)).read()).toEqual(
-      JSON.parse(JSON.stringify(state)),
-    );
-    await rmdir(hot.tempFile);
-    state.runs['1'] = makeRun(1, { attempt: 4 });
-    await hot.write(state);
-    expect(await sizeOf(hot.journal.file)).toBe(0);
-    const restarted = await new HotFile(file, (text) => parseHotState(text, file)).read();
-    expect(restarted!.runs['1']!.attempt).toBe(4);
   });
 });
 
