@@ -21,6 +21,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   storage: async () => (await import('./storage-growth.js')).benchStorageGrowth,
   fleet: async () => (await import('./fleet.js')).benchFleet,
   notifications: async () => (await import('./notification-throughput.js')).benchNotificationThroughput,
+  'store-writes': async () => (await import('./store-writes.js')).benchStoreWrites,
 };
 
 async function main(): Promise<number> {
