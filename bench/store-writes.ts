@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { COMPACT_BYTES } from '../src/store/hot-file.js';
+import { COMPACT_BYTES, JOURNAL_BY_DEFAULT } from '../src/store/hot-file.js';
 import { LowdbStore } from '../src/store/lowdb-store.js';
 import { PgStore } from '../src/store/pg/pg-store.js';
 import type { Store } from '../src/store/store.js';
@@ -110,7 +110,7 @@ async function lowdbSubject(journal: boolean): Promise<StoreSubject> {
   const dir = path.join(root, 'data');
   const journalFile = path.join(dir, 'state.journal.jsonl');
   return {
-    name: journal ? 'lowdb, journal on' : 'lowdb, journal off (default)',
+    name: `lowdb, journal ${journal ? 'on' : 'off'}${journal === JOURNAL_BY_DEFAULT ? ' (default)' : ''}`,
     open: () => LowdbStore.open(dir, undefined, { journal }),
     bytesWritten: processBytesWritten,
     restart: async (store) => {
