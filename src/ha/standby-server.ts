@@ -22,21 +22,25 @@ export async function startStandbyServer(options: { host: string; port: number }
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     // The body is never read: each answer ends its connection, so nothing is left half-read.
-    res.setHeader('Connection', 'close');
-    res.setHeader('Content-Type', 'application/json');
-    if (req.method === 'GET' && path === '/healthz') {
-      res.writeHead(200).end(JSON.stringify({ status: 'ok', role: 'standby' }));
-    } else if (req.method === 'GET' && path === '/readyz') {
-      res.writeHead(503).end(JSON.stringify({ status: 'standby', role: 'standby' }));
-    } else {
-      res.setHeader('Retry-After', String(STANDBY_RETRY_AFTER_SECONDS));
-      res.writeHead(503).end(
-        JSON.stringify({
-          error: 'standby',
-          message: 'This instance is a standby; another instance serves. Retry shortly.',
-        }),
+    // (No chaining on writeHead: restify, loaded in the same process, replaces it on every response.)
+    const send = (status: number, body: object, headers: Record<string, string> = {}) => {
+      res.statusCode = status;
+      for (const [name, value] of Object.entries({
+        'Content-Type': 'application/json',
+        Connection: 'close',
+        ...headers,
+      }))
+        res.setHeader(name, value);
+      res.end(JSON.stringify(body));
+    };
+    if (req.method === 'GET' && path === '/healthz') send(200, { status: 'ok', role: 'standby' });
+    else if (req.method === 'GET' && path === '/readyz') send(503, { status: 'standby', role: 'standby' });
+    else
+      send(
+        503,
+        { error: 'standby', message: 'This instance is a standby; another instance serves. Retry shortly.' },
+        { 'Retry-After': String(STANDBY_RETRY_AFTER_SECONDS) },
       );
-    }
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
