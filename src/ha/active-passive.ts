@@ -1,6 +1,6 @@
 import type { Logger } from '../log.js';
 import { acquireLeadership, DatabaseUnreachableError, type Leadership } from './leadership.js';
-import { startStandbyServer } from './standby-server.js';
+import { startStandbyServer, type StandbyServer } from './standby-server.js';
 
 /** sysexits.h EX_UNAVAILABLE: the database could not be reached at start; nothing was written. */
 export const EXIT_DATABASE_UNREACHABLE = 69;
@@ -34,15 +34,16 @@ export interface ActivePassiveOptions {
 }
 
 /**
- * Active/passive: while another instance leads, this one answers health probes as a standby and
- * asks for the lock every retryMs; once it holds the lock, it starts the bot. A leader that loses
+ * Active/passive: connects to the database (EXIT_DATABASE_UNREACHABLE when it cannot, having done
+ * nothing else); while another instance leads, answers health probes as a standby and asks for the
+ * lock every retryMs; once it holds the lock, starts the bot. A leader that loses
  * its lock connection exits at once with EXIT_LEADERSHIP_LOST, without draining anything: by then
  * another instance may lead, and two leaders must never serve together. Resolves with the exit code.
  */
 export async function runActivePassive(options: ActivePassiveOptions): Promise<number> {
   const { logger } = options;
-  const standby = await startStandbyServer({ host: options.host, port: options.port });
-  logger.info({ port: standby.port }, 'standby: answering /readyz 503 until this instance leads');
+  // Started only once another instance is found leading; never when the database is unreachable.
+  let standby: StandbyServer | undefined;
   let leadership: Leadership;
   try {
     leadership = await acquireLeadership({
@@ -50,13 +51,17 @@ export async function runActivePassive(options: ActivePassiveOptions): Promise<n
       retryMs: options.retryMs,
       logger,
       signal: options.stopRequested,
+      onStandby: async () => {
+        standby = await startStandbyServer({ host: options.host, port: options.port });
+        logger.info({ port: standby.port }, 'standby: answering /readyz 503 until this instance leads');
+      },
       onLost: (reason) => {
         logger.fatal({ reason }, 'leadership lost: stopping at once (another instance may lead already)');
         options.exit(EXIT_LEADERSHIP_LOST);
       },
     });
   } catch (error) {
-    await standby.close();
+    await standby?.close();
     if (error instanceof DatabaseUnreachableError) {
       options.printError(error.message);
       return EXIT_DATABASE_UNREACHABLE;
@@ -64,15 +69,17 @@ export async function runActivePassive(options: ActivePassiveOptions): Promise<n
     if (options.stopRequested.aborted) return 0;
     throw error;
   }
-  await standby.close();
+  await standby?.close();
+  // The port the standby held: the one asked for, or the one the system gave it for port 0.
+  const port = standby?.port ?? options.port;
   let serving: Serving;
   try {
-    serving = await options.lead(standby.port);
+    serving = await options.lead(port);
   } catch (error) {
     await leadership.release();
     throw error;
   }
-  logger.info({ port: standby.port }, 'leader: serving');
+  logger.info({ port }, 'leader: serving');
   if (!options.stopRequested.aborted)
     await new Promise((resolve) => options.stopRequested.addEventListener('abort', resolve, { once: true }));
   await serving.stop();

@@ -19,6 +19,11 @@ export interface LeadershipOptions {
   logger: Logger;
   /** Called at most once, when the leader's lock connection fails or ends. */
   onLost(reason: string): void;
+  /**
+   * Called once, when the first ask finds the lock taken: this instance is a standby from now on
+   * (the place to start answering health probes). A rejection ends acquireLeadership with it.
+   */
+  onStandby?(): Promise<void> | void;
   /** Aborting while still a standby makes acquireLeadership reject with an AbortError. */
   signal?: AbortSignal;
   /** Leader's liveness query interval (default 1 s) and how long one may take (default 2 s). */
@@ -63,8 +68,8 @@ export interface Leadership {
 }
 
 /**
- * Connects (rejecting with DatabaseUnreachableError when the first connection fails), then asks
- * for the lock every retryMs until it holds it. A standby whose connection breaks meanwhile
+ * Connects (rejecting with DatabaseUnreachableError when the first connection fails: then nothing
+ * else has happened yet), then asks for the lock every retryMs until it holds it. A standby whose connection breaks meanwhile
  * reconnects at the same pace: only a database unreachable at start is fatal.
  */
 export async function acquireLeadership(options: LeadershipOptions): Promise<Leadership> {
@@ -82,14 +87,16 @@ export async function acquireLeadership(options: LeadershipOptions): Promise<Lea
       options.signal?.throwIfAborted();
       try {
         if (await tryLock(client, options.lockKey ?? LEADER_LOCK_KEY)) break;
-        if (!announced)
-          log.info({ database: target }, 'standby: another instance leads; waiting for the lock');
-        announced = true;
       } catch (error) {
         log.warn({ err: error, database: target }, 'standby: lost the database connection; reconnecting');
         void client.end().catch(() => undefined);
         client = await reconnect(options, log);
         continue;
+      }
+      if (!announced) {
+        announced = true;
+        log.info({ database: target }, 'standby: another instance leads; waiting for the lock');
+        await options.onStandby?.();
       }
       await pause(options.retryMs, options.signal);
     }

@@ -52,6 +52,7 @@ function lockHolders(): Promise<number[]> {
 
 function contender(name: string) {
   const lost: string[] = [];
+  let standbys = 0;
   const controller = new AbortController();
   let leadership: Leadership | undefined;
   let failure: unknown;
@@ -60,6 +61,9 @@ function contender(name: string) {
     retryMs: RETRY_MS,
     logger: silentLogger(),
     onLost: (reason) => lost.push(reason),
+    onStandby: () => {
+      standbys++;
+    },
     signal: controller.signal,
     livenessIntervalMs: 200,
   }).then(
@@ -81,6 +85,10 @@ function contender(name: string) {
     abort: () => controller.abort(),
     get leadership() {
       return leadership;
+    },
+    /** How often it was told it is a standby (once at most). */
+    get standbys() {
+      return standbys;
     },
     get failure() {
       return failure;
@@ -125,6 +133,7 @@ describe('leadership over a PostgreSQL advisory lock', () => {
     await sleep(500);
     expect(a.lost).toHaveLength(1);
     expect(b.lost).toEqual([]);
+    expect([a.standbys, b.standbys]).toEqual([0, 1]);
     expect(await lockHolders()).toHaveLength(1);
   });
 

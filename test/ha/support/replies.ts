@@ -54,9 +54,3 @@ export function handOvers(kills: readonly Kill[], replies: readonly TimedReply[]
     return { kill: kill.name, ms: next ? next.at - kill.at : Number.NaN, messageId: next?.messageId ?? null };
   });
 }
-
-export function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
