@@ -22,6 +22,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   fleet: async () => (await import('./fleet.js')).benchFleet,
   notifications: async () => (await import('./notification-throughput.js')).benchNotificationThroughput,
   'store-writes': async () => (await import('./store-writes.js')).benchStoreWrites,
+  handover: async () => (await import('./handover.js')).benchHandOver,
 };
 
 async function main(): Promise<number> {
