@@ -79,7 +79,7 @@ export async function runActivePassive(options: ActivePassiveOptions): Promise<n
     await leadership.release();
     throw error;
   }
-  logger.info({ port }, 'leader: serving');
+  logger.info('leader: serving');
   if (!options.stopRequested.aborted)
     await new Promise((resolve) => options.stopRequested.addEventListener('abort', resolve, { once: true }));
   await serving.stop();
