@@ -39,15 +39,26 @@ export async function startBenchFleet(options: {
   runnerCount: number;
   teamsLimits: TeamsLimitMode;
   pollWaitMs?: number;
+  /** The PostgreSQL store in this (empty) database instead of the lowdb store in a temp folder. */
+  databaseUrl?: string;
+  /** Run the bot as `npm run start:prod` does (compiled, its node options): see child-process.ts. */
+  production?: boolean;
 }): Promise<BenchFleet> {
   const dir = await mkdtemp(path.join(tmpdir(), 'patchbot-bench-fleet-'));
   const connector = await startCaptureConnector({ teamsLimits: options.teamsLimits });
   const seeded = Array.from({ length: options.runnerCount }, (_, i) => benchRunner(benchServerName(i + 1)));
-  const bot = await startBotProcess('patch-bot-process.ts', {
-    dataDir: path.join(dir, 'data'),
-    // The sweep would mark runs interrupted whose fake runner stays quiet between scripted beats.
-    env: { PATCHBOT_HEARTBEAT_TIMEOUT_SECONDS: '600' },
-  } satisfies PatchBotProcessOptions);
+  const bot = await startBotProcess(
+    'patch-bot-process.ts',
+    {
+      dataDir: path.join(dir, 'data'),
+      env: {
+        // The sweep would mark runs interrupted whose fake runner stays quiet between scripted beats.
+        PATCHBOT_HEARTBEAT_TIMEOUT_SECONDS: '600',
+        ...(options.databaseUrl ? { PATCHBOT_DATABASE_URL: options.databaseUrl } : {}),
+      },
+    } satisfies PatchBotProcessOptions,
+    { production: options.production },
+  );
   await bot.call({ type: 'register-runners', runners: seeded.map((r) => r.record) });
   const runners = seeded.map((r) => new FakeRunner(bot.url, r, { pollWaitMs: options.pollWaitMs }));
   return {

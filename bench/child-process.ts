@@ -1,11 +1,21 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFile, fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import v8 from 'node:v8';
 import type { RunnerRecord } from '../src/store/store.js';
 
 /**
  * A bot under test in its own process (so latency and CPU figures are the bot's own, not shared with
- * the load generator), spoken to over Node's IPC channel. The child is started with this process's
- * execArgv, i.e. with tsx's loader, and answers the requests in ChildRequest.
+ * the load generator), spoken to over Node's IPC channel; it answers the requests in ChildRequest.
+ * By default the child runs under this process's execArgv, i.e. with tsx's loader. With
+ * `production: true` it runs as `npm run start:prod` runs the bot: JavaScript compiled by tsc with
+ * the project's compiler options, on plain node, with the node options and environment that
+ * package.json's "start:prod" script gives (read from there, so the two cannot drift apart).
  */
 
 export type ChildRequest =
@@ -27,10 +37,14 @@ export interface ProcessUsage {
   cpuMicros: number;
   /** process.hrtime, microseconds: the wall clock to divide CPU time by. */
   wallMicros: number;
+  /** Garbage collection pauses on the main thread since serveParent, microseconds (part of cpuMicros). */
+  gcPauseMicros: number;
   rssBytes: number;
   heapUsedBytes: number;
   heapTotalBytes: number;
   externalBytes: number;
+  /** v8.getHeapSpaceStatistics(): per space (new_space, old_space, ...), committed and used bytes. */
+  heapSpaces: Record<string, { sizeBytes: number; usedBytes: number }>;
 }
 
 export interface ChildReady {
@@ -57,19 +71,27 @@ export function benchFile(name: string): string {
   return fileURLToPath(new URL(`./${name}`, import.meta.url));
 }
 
+export interface StartOptions {
+  startTimeoutMs?: number;
+  /** Compiled, on plain node, with start:prod's node options and environment (see above). */
+  production?: boolean;
+}
+
 /** Starts `entry` (a bench/*.ts child entry) with one JSON argument and waits for it to listen. */
 export async function startBotProcess(
   entry: string,
   options: unknown,
-  startTimeoutMs = 30_000,
+  { startTimeoutMs = 30_000, production = false }: StartOptions = {},
 ): Promise<BotProcess> {
   // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of every bot child there (for finding hot spots).
   const profile = process.env.BENCH_CPU_PROF
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
     : [];
-  const child = fork(benchFile(entry), [JSON.stringify(options)], {
+  const prod = production ? await productionLaunch() : undefined;
+  const child = fork(prod ? await compiledEntry(entry) : benchFile(entry), [JSON.stringify(options)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    execArgv: [...process.execArgv, '--no-deprecation', ...profile],
+    execArgv: [...(prod?.nodeOptions ?? process.execArgv), '--no-deprecation', ...profile],
+    env: { ...process.env, ...prod?.env },
   });
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   let nextId = 1;
@@ -132,6 +154,8 @@ function waitUntilReady(child: ChildProcess, entry: string, timeoutMs: number): 
   });
 }
 
+let gcPauseMs = 0;
+
 /** Child side: measures this process. */
 function memory(): Pick<ProcessUsage, 'rssBytes' | 'heapUsedBytes' | 'heapTotalBytes' | 'externalBytes'> {
   const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
@@ -143,12 +167,25 @@ export function ownUsage(): ProcessUsage {
   return {
     cpuMicros: cpu.user + cpu.system,
     wallMicros: Number(process.hrtime.bigint() / 1000n),
+    gcPauseMicros: Math.round(gcPauseMs * 1000),
     ...memory(),
+    heapSpaces: Object.fromEntries(
+      v8
+        .getHeapSpaceStatistics()
+        .filter((space) => space.space_size > 0)
+        .map((space) => [
+          space.space_name,
+          { sizeBytes: space.space_size, usedBytes: space.space_used_size },
+        ]),
+    ),
   };
 }
 
 /** Child side: announces the url, then answers requests until 'stop'. */
 export function serveParent(url: string, handlers: ChildHandlers): void {
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcPauseMs += entry.duration;
+  }).observe({ entryTypes: ['gc'] });
   process.on('disconnect', () => process.exit(0));
   process.on('message', (message: ChildRequest & { id: number }) => {
     const handler = handlers[message.type] as (request: ChildRequest) => Promise<unknown>;
@@ -168,4 +205,67 @@ export function serveParent(url: string, handlers: ChildHandlers): void {
 /** CPU share (cores) and latest RSS between two usage readings of one process. */
 export function cpuShare(before: ProcessUsage, after: ProcessUsage): number {
   return (after.cpuMicros - before.cpuMicros) / Math.max(1, after.wallMicros - before.wallMicros);
+}
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+/**
+ * What package.json's "start:prod" script gives the bot: its leading VAR=value assignments and the
+ * node options between `node` and the entry script, e.g.
+ * `NODE_ENV=production node --max-old-space-size=1024 dist/main.js`.
+ */
+export async function productionLaunch(): Promise<{ env: Record<string, string>; nodeOptions: string[] }> {
+  const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as {
+    scripts?: Record<string, string>;
+  };
+  const words = (pkg.scripts?.['start:prod'] ?? '').trim().split(/\s+/);
+  const env: Record<string, string> = {};
+  let at = 0;
+  for (; at < words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[at]!); at++) {
+    const [name, ...value] = words[at]!.split('=');
+    env[name!] = value.join('=');
+  }
+  if (words[at] !== 'node')
+    throw new Error(`package.json "start:prod" does not run node (${pkg.scripts?.['start:prod']})`);
+  const nodeOptions: string[] = [];
+  for (at += 1; at < words.length && words[at]!.startsWith('--'); at++) nodeOptions.push(words[at]!);
+  return { env, nodeOptions };
+}
+
+/**
+ * Compiles bench/<entry> and what it imports (the bot's src/) with tsc and the project's compiler
+ * options, as `npm run build` compiles src/, into dist/bench/ (git-ignored; incremental, so only
+ * the first run pays the full compile). Returns the emitted JavaScript entry. Refuses a tree that
+ * does not compile, as `npm run build` would.
+ */
+export async function compiledEntry(entry: string): Promise<string> {
+  const outDir = path.join(ROOT, 'dist', 'bench');
+  await mkdir(outDir, { recursive: true });
+  const tsconfig = path.join(outDir, 'tsconfig.json');
+  const config = {
+    extends: '../../tsconfig.json',
+    compilerOptions: {
+      noEmit: false,
+      rootDir: '../..',
+      outDir: '.',
+      incremental: true,
+      tsBuildInfoFile: './tsconfig.tsbuildinfo',
+    },
+    files: [`../../bench/${entry}`],
+    include: [],
+  };
+  await writeFile(tsconfig, `${JSON.stringify(config, null, 2)}\n`);
+  const tsc = createRequire(import.meta.url).resolve('typescript/lib/tsc.js');
+  try {
+    await promisify(execFile)(process.execPath, [tsc, '-p', tsconfig], {
+      cwd: ROOT,
+      maxBuffer: 16 * 2 ** 20,
+    });
+  } catch (error) {
+    const output = String((error as { stdout?: unknown }).stdout ?? error).trim();
+    throw new Error(`tsc could not compile bench/${entry}: ${output.split('\n').slice(0, 5).join(' / ')}`);
+  }
+  const js = path.join(outDir, 'bench', entry.replace(/\.ts$/, '.js'));
+  if (!existsSync(js)) throw new Error(`tsc wrote no ${path.relative(ROOT, js)}`);
+  return js;
 }

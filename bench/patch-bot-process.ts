@@ -1,6 +1,7 @@
 /**
  * Child entry: the patch bot (createApp, the composition root) in a process of its own, in lab
- * mode (no JWT), with the store in `dataDir`. Started by child-process.ts; prints nothing.
+ * mode (no JWT), with the lowdb store in `dataDir`, or the PostgreSQL store when `env` names
+ * PATCHBOT_DATABASE_URL. Started by child-process.ts; prints nothing.
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -20,7 +21,7 @@ export interface PatchBotState {
   outbox: number;
   /** Registered runners that have reported their server profile. */
   runnersReported: number;
-  /** Size of the store's hot file (state.json), which lowdb rewrites whole on every write. */
+  /** Size of the lowdb store's hot file (state.json); 0 on PostgreSQL, which has none. */
   hotFileBytes: number;
   liveRuns: {
     id: number;
@@ -45,7 +46,7 @@ serveParent(app.url, {
   state: async (): Promise<PatchBotState> => ({
     outbox: app.store.outbox().length,
     runnersReported: app.store.runners().filter((r) => r.info !== null).length,
-    hotFileBytes: (await stat(path.join(options.dataDir, 'state.json'))).size,
+    hotFileBytes: config.databaseUrl ? 0 : (await stat(path.join(options.dataDir, 'state.json'))).size,
     liveRuns: app.store.liveRuns().map((run) => ({
       id: run.id,
       server: run.server,
