@@ -17,12 +17,8 @@ interface Piece {
 /** Outbox items as the disk holds them: id -> JSON, in queue order. */
 type OutboxTexts = Map<number, string>;
 
-/**
- * Off until the readers of state.json outside the store replay the journal too: the admin runner
- * list (runner-admin-store.ts) and the tests' and reliability suite's views of the disk read
- * state.json alone, and would see it as of the last compaction.
- */
-export const JOURNAL_BY_DEFAULT = false;
+/** Readers of the data folder outside the store replay the journal too (HotFile.read, replayHotState). */
+export const JOURNAL_BY_DEFAULT = true;
 
 /** Journal size from which the next write compacts: start-up replays at most this much. */
 export const COMPACT_BYTES = 4 * 1024 * 1024;

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AuditLog } from './audit-log.js';
+import { HotFile } from './hot-file.js';
 import { parseHotState } from './hot-state.js';
 import type { StoredRunner } from './runner-records.js';
 import type { RegistryWarn } from './runner-registry.js';
@@ -65,14 +65,8 @@ export class RunnerAdminStore implements RunnerAdmin {
   }
 }
 
-/** The hot file's runner entries; none when there is no hot file yet. */
+/** The hot file's runner entries, its journal replayed (never written); none when there is no hot file yet. */
 async function readHotFileRunners(file: string): Promise<Record<string, StoredRunner>> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw error;
-  }
-  return parseHotState(text, file).runners;
+  const state = await new HotFile(file, (text) => parseHotState(text, file)).read();
+  return state?.runners ?? {};
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,9 @@ import { createTranslator } from '../../src/i18n/index.js';
 import { BACKEND01 } from '../../src/lab/servers.js';
 import { setComponentVersion } from '../../src/lab/state.js';
 import { RUNNER_API_PATHS } from '../../src/protocol/validate-messages.js';
-import type { HotState } from '../../src/store/hot-state.js';
+import { journalFileOf } from '../../src/store/hot-journal.js';
+import { replayHotState } from '../../src/store/hot-replay.js';
+import { parseHotState, type HotState } from '../../src/store/hot-state.js';
 import type { AuditEvent } from '../../src/store/store.js';
 import { cardOf, cardText } from '../support/card-reading.js';
 import { REPO_ROOT, spawnTs } from './support/processes.js';
@@ -62,7 +64,15 @@ function modesBelow(dir: string): string[] {
 }
 
 function hotStateIn(dir: string): HotState {
-  return JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as HotState;
+  const file = join(dir, 'state.json');
+  const journal = journalFileOf(file);
+  const journalBytes = existsSync(journal) ? readFileSync(journal) : null;
+  return replayHotState(
+    readFileSync(file, 'utf8'),
+    journalBytes,
+    (text) => parseHotState(text, file),
+    journal,
+  ).state!;
 }
 
 describe('red-team findings of issue 16', () => {

@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { HotState } from '../../src/store/hot-state.js';
 import { LowdbStore } from '../../src/store/lowdb-store.js';
 import type { RunnerRecord } from '../../src/store/store.js';
-import { CONVERSATION, tempDataDir } from './support.js';
+import { CONVERSATION, hotFile, tempDataDir } from './support.js';
 
 const clock = () => new Date('2026-11-23T02:00:00Z');
 
@@ -12,7 +12,7 @@ const clock = () => new Date('2026-11-23T02:00:00Z');
 async function diskAfterKill(dir: string): Promise<string> {
   const copy = await tempDataDir('patchbot-killed-');
   for (const name of await readdir(dir)) {
-    if (name === 'state.json' || name === 'outbox.log')
+    if (name === 'state.json' || name === 'state.journal.jsonl' || name === 'outbox.log')
       await copyFile(path.join(dir, name), path.join(copy, name));
   }
   return copy;
@@ -50,7 +50,7 @@ describe('the outbox log', () => {
     ]);
     // The restart wrote what the log said into the hot file and emptied the log.
     expect(await readFile(path.join(killed, 'outbox.log'), 'utf8')).toBe('');
-    const hot = JSON.parse(await readFile(path.join(killed, 'state.json'), 'utf8')) as {
+    const hot = (await hotFile(killed)) as {
       outbox: { id: number }[];
     };
     expect(hot.outbox.map((o) => o.id)).toEqual([second.id, third.id]);
@@ -69,7 +69,7 @@ describe('the outbox log', () => {
 
     await store.saveConversation({ conversationId: CONVERSATION, reference: {}, locale: null });
     expect(await readFile(path.join(dir, 'outbox.log'), 'utf8')).toBe('');
-    const hot = JSON.parse(await readFile(path.join(dir, 'state.json'), 'utf8')) as { outbox: unknown[] };
+    const hot = (await hotFile(dir)) as { outbox: unknown[] };
     expect(hot.outbox).toEqual([]);
     await store.close();
   });
@@ -84,7 +84,7 @@ describe('the outbox log', () => {
     expect((await readFile(path.join(dir, 'outbox.log'), 'utf8')).split('\n')).toHaveLength(501);
     await store.completeOutbox(ids[500]!);
     expect(await readFile(path.join(dir, 'outbox.log'), 'utf8')).toBe('');
-    const hot = JSON.parse(await readFile(path.join(dir, 'state.json'), 'utf8')) as { outbox: unknown[] };
+    const hot = (await hotFile(dir)) as { outbox: unknown[] };
     expect(hot.outbox).toEqual([]);
     await store.close();
   });
@@ -143,35 +143,35 @@ describe('heartbeats', () => {
     const dir = await tempDataDir();
     const store = await LowdbStore.open(dir, clock);
     await store.saveRunner(runner);
-    const hot = path.join(dir, 'state.json');
+    // A write rewrites state.json or appends to its journal.
+    const written = async () =>
+      Promise.all(
+        ['state.json', 'state.journal.jsonl'].map(async (name) => (await stat(path.join(dir, name))).mtimeMs),
+      );
     await store.noteRunnerSeen(runner.id, { lastSeenAt: '2026-11-23T02:00:00.000Z', info });
-    const afterFirst = await stat(hot);
-    expect(JSON.parse(await readFile(hot, 'utf8')).runners['rn-be01'].lastSeenAt).toBe(
-      '2026-11-23T02:00:00.000Z',
-    );
+    const afterFirst = await written();
+    expect((await hotFile(dir)).runners['rn-be01']!.lastSeenAt).toBe('2026-11-23T02:00:00.000Z');
 
     // The same facts with their fields in another order are the same facts.
     const reordered = { profile: info.profile, version: info.version, runnerId: info.runnerId };
     await store.noteRunnerSeen(runner.id, { lastSeenAt: '2026-11-23T02:00:05.000Z', info: reordered });
     expect(store.getRunner(runner.id)?.lastSeenAt).toBe('2026-11-23T02:00:05.000Z');
-    expect((await stat(hot)).mtimeMs).toBe(afterFirst.mtimeMs);
+    expect(await written()).toEqual(afterFirst);
 
     // A changed version is a fact worth a write at once.
     await store.noteRunnerSeen(runner.id, {
       lastSeenAt: '2026-11-23T02:00:10.000Z',
       info: { ...info, version: '1.0.1' },
     });
-    const written = JSON.parse(await readFile(hot, 'utf8')).runners['rn-be01'];
-    expect(written).toMatchObject({ lastSeenAt: '2026-11-23T02:00:10.000Z', info: { version: '1.0.1' } });
+    const entry = (await hotFile(dir)).runners['rn-be01'];
+    expect(entry).toMatchObject({ lastSeenAt: '2026-11-23T02:00:10.000Z', info: { version: '1.0.1' } });
 
     await store.noteRunnerSeen(runner.id, {
       lastSeenAt: '2026-11-23T02:00:15.000Z',
       info: { ...info, version: '1.0.1' },
     });
     await store.close();
-    expect(JSON.parse(await readFile(hot, 'utf8')).runners['rn-be01'].lastSeenAt).toBe(
-      '2026-11-23T02:00:15.000Z',
-    );
+    expect((await hotFile(dir)).runners['rn-be01']!.lastSeenAt).toBe('2026-11-23T02:00:15.000Z');
   });
 
   it('writes times held in memory once a minute has passed since the last write', async () => {
@@ -181,9 +181,7 @@ describe('heartbeats', () => {
       const store = await LowdbStore.open(dir, clock);
       await store.saveRunner(runner);
       await store.noteRunnerSeen(runner.id, { lastSeenAt: '2026-11-23T02:00:00.000Z', info });
-      const onDisk = async () =>
-        (JSON.parse(await readFile(path.join(dir, 'state.json'), 'utf8')) as HotState).runners['rn-be01']
-          ?.lastSeenAt;
+      const onDisk = async () => ((await hotFile(dir)) as HotState).runners['rn-be01']?.lastSeenAt;
 
       vi.advanceTimersByTime(59_000);
       await store.noteRunnerSeen(runner.id, { lastSeenAt: '2026-11-23T02:00:59.000Z', info });

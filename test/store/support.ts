@@ -1,8 +1,10 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { HotState } from '../../src/store/hot-state.js';
+import { HotFile } from '../../src/store/hot-file.js';
+import { parseHotState, type HotState } from '../../src/store/hot-state.js';
 import { planUpdate, type Edition, type ProductFamily } from '../../src/procedure/index.js';
 import type { Person, RunRecord, RunStatus } from '../../src/store/types.js';
 import { profile } from '../procedure/fixtures.js';
@@ -80,18 +82,31 @@ export async function archivedLines(dataDir: string): Promise<{ file: string; ru
   return out;
 }
 
+/** The hot state on disk as a restart would read it: state.json with its journal replayed. */
 export async function hotFile(dataDir: string): Promise<HotState> {
-  return JSON.parse(await readFile(path.join(dataDir, 'state.json'), 'utf8')) as HotState;
+  const file = path.join(dataDir, 'state.json');
+  const state = await new HotFile(file, (text) => parseHotState(text, file)).read();
+  if (!state) throw new Error(`no hot file in ${dataDir}`);
+  return state;
 }
 
 /**
- * Makes every write of the hot file fail for real by putting a folder where the store's lowdb
- * adapter writes its temp file, `.state.json.tmp`: the write fails with EISDIR, as root too.
+ * Makes every write of the hot file fail for real by putting folders where the store's lowdb
+ * adapter writes: its temp file, `.state.json.tmp`, and its journal (moved aside meanwhile). The
+ * write fails with EISDIR, as root too.
  */
 export async function blockHotFileWrites(dataDir: string): Promise<() => Promise<void>> {
   const blocker = path.join(dataDir, '.state.json.tmp');
+  const journal = path.join(dataDir, 'state.journal.jsonl');
+  const hadJournal = existsSync(journal);
   await mkdir(blocker);
-  return () => rmdir(blocker);
+  if (hadJournal) await rename(journal, `${journal}.blocked`);
+  await mkdir(journal);
+  return async () => {
+    await rmdir(blocker);
+    await rmdir(journal);
+    if (hadJournal) await rename(`${journal}.blocked`, journal);
+  };
 }
 
 export interface UnwritableDir {
@@ -113,9 +128,16 @@ export async function unwritableDataDir(): Promise<UnwritableDir> {
   if (await chmodStopsWrites(dir)) {
     return {
       dir,
-      technique: 'chmod 500',
-      makeUnwritable: () => chmod(dir, 0o500),
-      makeWritable: () => chmod(dir, 0o700),
+      technique: 'chmod 500 (journal 400)',
+      // The journal is appended to, which a read-only folder alone does not stop.
+      makeUnwritable: async () => {
+        await chmod(dir, 0o500);
+        await chmod(path.join(dir, 'state.journal.jsonl'), 0o400).catch(() => undefined);
+      },
+      makeWritable: async () => {
+        await chmod(dir, 0o700);
+        await chmod(path.join(dir, 'state.journal.jsonl'), 0o600).catch(() => undefined);
+      },
       cleanUp: async () => {
         await chmod(dir, 0o700);
         await rm(dir, { recursive: true, force: true });

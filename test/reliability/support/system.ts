@@ -15,7 +15,9 @@ import {
   type LabServerSpec,
 } from '../../../src/lab/servers.js';
 import { signRequest } from '../../../src/protocol/signing.js';
-import type { HotState } from '../../../src/store/hot-state.js';
+import { journalFileOf } from '../../../src/store/hot-journal.js';
+import { replayHotState } from '../../../src/store/hot-replay.js';
+import { parseHotState, type HotState } from '../../../src/store/hot-state.js';
 import type { AuditEvent } from '../../../src/store/store.js';
 import type { RunRecord, RunStatus } from '../../../src/store/types.js';
 import { cardActions, cardOf, cardText } from '../../support/card-reading.js';
@@ -252,7 +254,14 @@ export class ReliabilitySystem {
   state(): HotState | null {
     const file = join(this.dataDir, 'state.json');
     if (!existsSync(file)) return null;
-    const state = JSON.parse(readFileSync(file, 'utf8')) as HotState;
+    // state.json with its journal replayed: what a restart would read.
+    const journal = journalFileOf(file);
+    const state = replayHotState(
+      readFileSync(file, 'utf8'),
+      existsSync(journal) ? readFileSync(journal) : null,
+      (text) => parseHotState(text, file),
+      journal,
+    ).state!;
     const log = join(this.dataDir, 'outbox.log');
     const delivered = existsSync(log)
       ? new Set([...readFileSync(log, 'utf8').matchAll(/^(\d+) done$/gm)].map((m) => Number(m[1])))
