@@ -206,7 +206,7 @@ async function measureFleet(target: {
         benchmark: label,
         figure:
           target.store === 'lowdb'
-            ? 'store hot file (whole file rewritten per write)'
+            ? 'store hot file state.json (snapshot; writes append to its journal)'
             : 'store hot file (none on PostgreSQL)',
         value: target.store === 'lowdb' ? state.hotFileBytes / 1024 : Number.NaN,
         unit: target.store === 'lowdb' ? 'KiB' : '',
