@@ -12,8 +12,9 @@ import {
 } from './hot-state.js';
 import { lockDataDir } from './lock.js';
 import {
-  packageKey,
+  addedEntry,
   PackageCatalogFile,
+  withChange,
   type CatalogPackage,
   type PackageChange,
 } from './package-catalog.js';
@@ -266,24 +267,7 @@ export class LowdbStore implements Store {
       this.catalog.update((state) => {
         const saved = structuredClone(change);
         if (saved.id === 0) saved.id = state.lastChangeId += 1;
-        state.changes = state.changes.filter((c) => c.id !== saved.id);
-        if (saved.status === 'awaiting-approval') state.changes.push(saved);
-        if (saved.status === 'applied') {
-          const key = packageKey(saved.product, saved.version);
-          const others = state.packages.filter((p) => packageKey(p.product, p.version) !== key);
-          state.packages =
-            saved.action === 'add' && saved.entry
-              ? [
-                  ...others,
-                  {
-                    ...saved.entry,
-                    product: saved.product,
-                    addedAt: this.now().toISOString(),
-                    addedBy: saved.proposedBy,
-                  },
-                ]
-              : others;
-        }
+        Object.assign(state, withChange(state, saved, addedEntry(saved, this.now().toISOString())));
         return structuredClone(saved);
       }),
     );

@@ -49,6 +49,30 @@ const empty = (): CatalogState => ({ version: 1, lastChangeId: 0, packages: [], 
 
 export const packageKey = (product: string, version: string): string => `${product}@${version}`;
 
+/** The entry an applied `add` puts in the catalog, stamped `at`; undefined for any other change. */
+export function addedEntry(change: PackageChange, at: string): CatalogPackage | undefined {
+  if (change.status !== 'applied' || change.action !== 'add' || !change.entry) return undefined;
+  return { ...change.entry, product: change.product, addedAt: at, addedBy: change.proposedBy };
+}
+
+/**
+ * The catalog's lists once `saved` (with its id) is recorded, for every store: a pending change
+ * goes to the end of the pending list, a decided one leaves it; an applied one replaces any entry
+ * of the same product and version by `added` (at the end) or, for a removal, drops it.
+ */
+export function withChange(
+  state: Pick<CatalogState, 'packages' | 'changes'>,
+  saved: PackageChange,
+  added: CatalogPackage | undefined,
+): Pick<CatalogState, 'packages' | 'changes'> {
+  const changes = state.changes.filter((c) => c.id !== saved.id);
+  if (saved.status === 'awaiting-approval') changes.push(saved);
+  if (saved.status !== 'applied') return { packages: state.packages, changes };
+  const key = packageKey(saved.product, saved.version);
+  const others = state.packages.filter((p) => packageKey(p.product, p.version) !== key);
+  return { packages: added ? [...others, added] : others, changes };
+}
+
 /**
  * packages.json in the data folder, through lowdb (private temp file and rename, so a crash
  * never leaves half a file). The store's mutation queue serializes every change; a write that fails is undone

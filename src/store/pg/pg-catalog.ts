@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { CatalogPackage, PackageChange } from '../package-catalog.js';
+import { addedEntry, withChange } from '../package-catalog.js';
 import { bumpCounter } from './load.js';
 import type { Write } from './pg-outbox.js';
 import { changeParams, packageParams } from './rows.js';
@@ -43,27 +44,16 @@ export class PgCatalog {
    */
   async save(change: PackageChange): Promise<PackageChange> {
     const saved = structuredClone(change);
-    const added =
-      saved.status === 'applied' && saved.action === 'add' && saved.entry
-        ? {
-            ...saved.entry,
-            product: saved.product,
-            addedAt: this.now().toISOString(),
-            addedBy: saved.proposedBy,
-          }
-        : undefined;
+    const added = addedEntry(saved, this.now().toISOString());
     await this.write(async (client) => {
       if (saved.id === 0) saved.id = await bumpCounter(client, 'lastPackageChangeId', 1);
       await saveRows(client, saved, added);
     });
-    this.pending = this.pending.filter((c) => c.id !== saved.id);
-    if (saved.status === 'awaiting-approval') this.pending.push(saved);
-    if (saved.status === 'applied') {
-      const others = this.entries.filter(
-        (p) => !(p.product === saved.product && p.version === saved.version),
-      );
-      this.entries = added ? [...others, added] : others;
-    }
+    ({ packages: this.entries, changes: this.pending } = withChange(
+      { packages: this.entries, changes: this.pending },
+      saved,
+      added,
+    ));
     return structuredClone(saved);
   }
 }
